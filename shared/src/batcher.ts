@@ -1,0 +1,79 @@
+/**
+ * Natural batching (group commit, DESIGN.md): while one batch is in flight, collect what arrives;
+ * the moment it completes, send everything collected as the next batch. No timer adds latency at
+ * light load, batches grow by themselves under load, and one batch in flight keeps order.
+ */
+import { ERR_QUEUE_FULL } from './errors.ts';
+
+export interface BatcherOptions<T, R> {
+  /** Sends one batch; resolves with one result per item, in order. */
+  run: (items: T[]) => Promise<R[]>;
+  /** Largest batch handed to `run`. */
+  maxBatch: number;
+  /** Most items waiting (not in flight); past it `push` rejects with ERR_QUEUE_FULL. */
+  maxQueue: number;
+  /** Label for the queue-full error. */
+  name?: string;
+}
+
+interface Pending<T, R> {
+  item: T;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+export class NaturalBatcher<T, R> {
+  private queue: Pending<T, R>[] = [];
+  private head = 0;
+  private inFlight = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: BatcherOptions<T, R>) {}
+
+  /** Items waiting for the next batch. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Queue one item; resolves with its result once its batch completes. */
+  push(item: T): Promise<R> {
+    if (this.queued >= this.opts.maxQueue) {
+      return Promise.reject(new ERR_QUEUE_FULL(this.opts.name ?? 'batcher'));
+    }
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.inFlight) void this.drain();
+    });
+  }
+
+  /** Resolves once nothing is queued or in flight (graceful shutdown). */
+  idle(): Promise<void> {
+    if (!this.inFlight && this.queued === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    this.inFlight = true;
+    while (this.queued > 0) {
+      const end = Math.min(this.queue.length, this.head + this.opts.maxBatch);
+      const batch = this.queue.slice(this.head, end);
+      this.head = end;
+      // Compact now and then so the array does not grow forever.
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      try {
+        const results = await this.opts.run(batch.map((p) => p.item));
+        if (results.length !== batch.length) throw new Error(`batch returned ${results.length} results for ${batch.length} items`);
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.queue = [];
+    this.head = 0;
+    this.inFlight = false;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Bodies of the internal HTTP endpoints between services (not part of PROTOCOL.md).
+ * Every one is validated on arrival with these schemas; every request carries the cluster secret.
+ */
+import { z } from 'zod';
+import { cidSchema, HISTORY_MAX_LIMIT, userIdSchema } from './protocol.ts';
+
+const idSchema = z.string().min(1).max(64);
+const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
+const tsSchema = z.number().int().nonnegative();
+const seqSchema = z.number().int().nonnegative();
+
+/** Internal routes, one place. */
+export const ROUTES = {
+  discoverLease: '/internal/v1/lease',
+  discoverEntries: '/internal/v1/entries',
+  discoverLookup: '/internal/v1/lookup',
+  persistIngest: '/internal/v1/ingest',
+  persistHistory: '/internal/v1/history',
+  persistConversations: '/internal/v1/conversations',
+  nodeDeliver: '/internal/v1/deliver',
+} as const;
+
+/** Header that carries the cluster secret proof. */
+export const AUTH_HEADER = 'x-cluster-auth';
+
+export const newMessageSchema = z.object({
+  id: idSchema, from: userIdSchema, to: userIdSchema, cid: cidSchema, body: z.string().min(1), ts: tsSchema,
+});
+export const messageSchema = newMessageSchema.extend({ seq: seqSchema });
+
+/** sv-discover: a node's lease, renewed by heartbeat. `known: false` in the reply asks the node to re-add its entries. */
+export const leaseRequestSchema = z.object({ nodeId: nodeIdSchema, url: z.url(), ttlMs: z.number().int().min(1000).max(600_000) });
+export type LeaseRequest = z.infer<typeof leaseRequestSchema>;
+export interface LeaseReply { known: boolean }
+
+/** sv-discover: add and remove a node's per-connection entries in one request. */
+export const entriesRequestSchema = z.object({
+  nodeId: nodeIdSchema,
+  add: z.array(z.object({ user: userIdSchema, connId: idSchema })).max(10_000),
+  remove: z.array(idSchema).max(10_000),
+});
+export type EntriesRequest = z.infer<typeof entriesRequestSchema>;
+
+/** sv-discover: which live nodes hold each user. */
+export const lookupRequestSchema = z.object({ users: z.array(userIdSchema).min(1).max(10_000) });
+export type LookupRequest = z.infer<typeof lookupRequestSchema>;
+export interface LookupReply { nodes: Record<string, { nodeId: string; url: string }[]> }
+
+/** sv-persist: append messages in direct mode; replies after the database commit, in order. */
+export const ingestRequestSchema = z.object({ messages: z.array(newMessageSchema).min(1).max(10_000) });
+export type IngestRequest = z.infer<typeof ingestRequestSchema>;
+export interface IngestReply { accepted: { id: string; seq: number; ts: number; duplicate: boolean }[] }
+
+/** sv-persist: history page of the conversation of `user` and `with`. */
+export const historyQuerySchema = z.object({
+  user: userIdSchema,
+  with: userIdSchema,
+  before: z.coerce.number().int().nonnegative().optional(),
+  after: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
+}).refine((q) => q.before === undefined || q.after === undefined, 'history takes before or after, not both');
+export type HistoryQuery = z.infer<typeof historyQuerySchema>;
+
+export const conversationsQuerySchema = z.object({
+  user: userIdSchema,
+  limit: z.coerce.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
+});
+export type ConversationsQuery = z.infer<typeof conversationsQuerySchema>;
+
+/** Node → node: messages to hand to local connections of `to` and `from` (except `originConn`). */
+export const deliverRequestSchema = z.object({
+  items: z.array(z.object({ message: messageSchema, originConn: idSchema.optional() })).min(1).max(10_000),
+});
+export type DeliverRequest = z.infer<typeof deliverRequestSchema>;
+/** Users of the batch with no connection on the receiving node: the sender drops them from its cache. */
+export interface DeliverReply { absent: string[] }

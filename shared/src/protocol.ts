@@ -1,0 +1,118 @@
+/**
+ * PROTOCOL.md v1, the public wire contract: the only definition of its frames.
+ * Services and tests import these types and `parseClientFrame`; nobody redeclares a frame.
+ */
+import { z } from 'zod';
+import { ERR_BAD_FRAME, ERR_TOO_LARGE } from './errors.ts';
+
+export const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+export const MAX_CID_LENGTH = 64;
+export const HISTORY_MAX_LIMIT = 200;
+export const HISTORY_DEFAULT_LIMIT = 50;
+/** The default of the configurable body limit, in characters. */
+export const DEFAULT_MAX_BODY = 4000;
+
+export type WireErrorCode = 'bad_request' | 'unauthorized' | 'too_large' | 'rate_limited' | 'unavailable';
+
+export const userIdSchema = z.string().regex(USER_ID, 'user ids match ^[A-Za-z0-9_.-]{1,64}$');
+export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH);
+const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const limitSchema = z.number().int().min(1).max(HISTORY_MAX_LIMIT);
+
+const helloSchema = z.object({
+  type: z.literal('hello'),
+  user: z.string().optional(),
+  token: z.string().max(8192).optional(),
+});
+const sendSchema = z.object({
+  type: z.literal('send'),
+  to: userIdSchema,
+  // Length is checked after parsing so an over-long body gets `too_large`, not `bad_request`.
+  body: z.string().min(1, 'body must not be empty'),
+  cid: cidSchema,
+});
+const historySchema = z.object({
+  type: z.literal('history'),
+  with: userIdSchema,
+  before: seqSchema.optional(),
+  after: seqSchema.optional(),
+  limit: limitSchema.optional(),
+});
+const conversationsSchema = z.object({ type: z.literal('conversations'), limit: limitSchema.optional() });
+const pingSchema = z.object({ type: z.literal('ping') });
+
+const clientFrameSchema = z.discriminatedUnion('type', [
+  helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema,
+]);
+
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping']);
+
+export type Hello = z.infer<typeof helloSchema>;
+export type Send = z.infer<typeof sendSchema>;
+export type HistoryRequest = z.infer<typeof historySchema>;
+export type ConversationsRequest = z.infer<typeof conversationsSchema>;
+export type Ping = z.infer<typeof pingSchema>;
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+/** A message as it appears on the wire, inside `history` and `conversations` replies. */
+export interface WireMessage {
+  id: string;
+  seq: number;
+  cid: string;
+  from: string;
+  to: string;
+  body: string;
+  ts: number;
+}
+export interface Welcome { type: 'welcome'; user: string; node: string }
+export interface Ack { type: 'ack'; cid: string; id: string; seq: number; ts: number }
+export interface MessageFrame extends WireMessage { type: 'message' }
+export interface HistoryReply { type: 'history'; with: string; messages: WireMessage[]; more: boolean }
+export interface ConversationItem { with: string; last: WireMessage }
+export interface ConversationsReply { type: 'conversations'; items: ConversationItem[] }
+export interface Pong { type: 'pong' }
+export interface ErrorFrame { type: 'error'; code: WireErrorCode; message: string; cid?: string }
+export type ServerFrame = Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | ErrorFrame;
+
+/** Human-readable summary of a zod failure: the first issue, with its path. */
+export function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `${path}${issue.message}`;
+}
+
+/**
+ * Parse one text frame. Throws ERR_BAD_FRAME (wire `bad_request`) for invalid JSON, a non-object,
+ * an unknown type or a bad field; ERR_TOO_LARGE (`too_large`) for a body over `maxBody` characters.
+ * It never throws anything else, so a frame can never crash the caller.
+ */
+export function parseClientFrame(raw: string, maxBody = DEFAULT_MAX_BODY): ClientFrame {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ERR_BAD_FRAME('not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ERR_BAD_FRAME('a frame is a JSON object');
+  }
+  const type = (json as { type?: unknown }).type;
+  if (typeof type !== 'string') throw new ERR_BAD_FRAME('type must be a string');
+  if (!CLIENT_FRAME_TYPES.has(type)) throw new ERR_BAD_FRAME('unknown frame type');
+  const result = clientFrameSchema.safeParse(json);
+  if (!result.success) throw new ERR_BAD_FRAME(describeIssues(result.error));
+  const frame = result.data;
+  if (frame.type === 'send' && frame.body.length > maxBody) {
+    throw new ERR_TOO_LARGE(`body is over ${maxBody} characters`);
+  }
+  if (frame.type === 'history' && frame.before !== undefined && frame.after !== undefined) {
+    throw new ERR_BAD_FRAME('history takes before or after, not both');
+  }
+  return frame;
+}
+
+/** The wire shape of a stored message (field order fixed, so encodings are stable). */
+export function toWireMessage(m: WireMessage): WireMessage {
+  return { id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts };
+}

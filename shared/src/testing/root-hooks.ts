@@ -1,0 +1,8 @@
+/** Mocha root hooks: stop the services the harness started, once, after every test file ran. */
+import { stopStartedServices } from './services.ts';
+
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    await stopStartedServices();
+  },
+};

@@ -1,0 +1,42 @@
+/** Identity aliases (after socket.io's `ServerId`): plain strings, named for what they hold. */
+export type UserId = string;
+/** One WebSocket connection, unique across the mesh (a UUIDv7). */
+export type ConnId = string;
+/** One sv-websocket node, unique in the mesh (e.g. `node-3001`). */
+export type NodeId = string;
+
+/** A message as a node hands it to the message log: everything but its position. */
+export interface NewMessage {
+  id: string;
+  from: UserId;
+  to: UserId;
+  cid: string;
+  body: string;
+  ts: number;
+}
+
+/** A durably accepted message: its `seq` orders it within its conversation. */
+export interface Message extends NewMessage {
+  seq: number;
+}
+
+/** What the log returns for each appended message, in the order appended. */
+export interface Accepted {
+  id: string;
+  seq: number;
+  ts: number;
+  /** True when (from, cid) was already stored: id, seq and ts are the original's. */
+  duplicate: boolean;
+}
+
+/** A node as discovery knows it: where to forward messages for its users. */
+export interface NodeInfo {
+  nodeId: NodeId;
+  /** Base URL of the node's HTTP server, e.g. http://127.0.0.1:3001 */
+  url: string;
+}
+
+/** The conversation of two users, the same whichever of them asks (':' never occurs in a user id). */
+export function conversationKey(a: UserId, b: UserId): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
