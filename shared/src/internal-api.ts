@@ -15,6 +15,7 @@ export const ROUTES = {
   discoverLease: '/internal/v1/lease',
   discoverEntries: '/internal/v1/entries',
   discoverLookup: '/internal/v1/lookup',
+  discoverRemoveNode: '/internal/v1/nodes/remove',
   persistIngest: '/internal/v1/ingest',
   persistHistory: '/internal/v1/history',
   persistConversations: '/internal/v1/conversations',
@@ -41,6 +42,10 @@ export const entriesRequestSchema = z.object({
   remove: z.array(idSchema).max(10_000),
 });
 export type EntriesRequest = z.infer<typeof entriesRequestSchema>;
+
+/** sv-discover: drop a node's lease and every entry it owns (graceful shutdown). */
+export const removeNodeRequestSchema = z.object({ nodeId: nodeIdSchema });
+export type RemoveNodeRequest = z.infer<typeof removeNodeRequestSchema>;
 
 /** sv-discover: which live nodes hold each user. */
 export const lookupRequestSchema = z.object({ users: z.array(userIdSchema).min(1).max(10_000) });
@@ -70,8 +75,10 @@ export type ConversationsQuery = z.infer<typeof conversationsQuerySchema>;
 
 /** Node → node: messages to hand to local connections of `to` and `from` (except `originConn`). */
 export const deliverRequestSchema = z.object({
+  /** Users the sender's discovery lookup placed on the receiving node. */
+  users: z.array(userIdSchema).max(20_000),
   items: z.array(z.object({ message: messageSchema, originConn: idSchema.optional() })).min(1).max(10_000),
 });
 export type DeliverRequest = z.infer<typeof deliverRequestSchema>;
-/** Users of the batch with no connection on the receiving node: the sender drops them from its cache. */
+/** Those of `users` with no connection on the receiving node: the sender drops them from its cache. */
 export interface DeliverReply { absent: string[] }

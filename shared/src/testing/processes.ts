@@ -1,0 +1,11 @@
+/** Service processes for integration tests: started like `npm start` does, stopped after the run. */
+import { startService as start, type ServiceProcess, type StartOptions, SERVICE_MAIN } from '../service-process.ts';
+import { onStop } from './services.ts';
+
+export type { ServiceProcess };
+
+export async function startService(service: keyof typeof SERVICE_MAIN, env: Record<string, string>, opts?: StartOptions): Promise<ServiceProcess> {
+  const proc = await start(service, env, opts);
+  onStop(() => proc.stop());
+  return proc;
+}

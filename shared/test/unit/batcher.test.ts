@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { NaturalBatcher } from '../../src/batcher.ts';
+import { wireCode } from '../../src/errors.ts';
+
+/** A run function whose batches complete when the test says so. */
+function controlled() {
+  const batches: number[][] = [];
+  const releases: (() => void)[] = [];
+  const run = (items: number[]) => {
+    batches.push(items);
+    return new Promise<number[]>((resolve) => releases.push(() => resolve(items.map((i) => i * 10))));
+  };
+  return { batches, releases, run };
+}
+
+describe('NaturalBatcher', () => {
+  it('sends the first item alone at once, then everything gathered meanwhile as one batch', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 100, maxQueue: 100 });
+    const results = [1, 2, 3, 4].map((i) => b.push(i));
+    assert.deepEqual(c.batches, [[1]]);
+    c.releases[0]!();
+    await results[0];
+    assert.deepEqual(c.batches, [[1], [2, 3, 4]]);
+    c.releases[1]!();
+    assert.deepEqual(await Promise.all(results), [10, 20, 30, 40]);
+  });
+
+  it('caps batch size', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 2, maxQueue: 100 });
+    const all = [1, 2, 3, 4, 5].map((i) => b.push(i));
+    for (let i = 0; i < 3; i++) {
+      await new Promise(setImmediate);
+      c.releases[i]!();
+    }
+    await Promise.all(all);
+    assert.deepEqual(c.batches, [[1], [2, 3], [4, 5]]);
+  });
+
+  it('refuses with unavailable when the queue is full, and accepts again once drained', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 10, maxQueue: 2 });
+    const first = b.push(1); // in flight, not queued
+    const queued = [b.push(2), b.push(3)];
+    await assert.rejects(b.push(4), (err) => wireCode(err) === 'unavailable');
+    c.releases[0]!();
+    await first;
+    c.releases[1]!();
+    await Promise.all(queued);
+    const later = b.push(5);
+    c.releases[2]!();
+    assert.equal(await later, 50);
+  });
+
+  it('rejects every item of a failed batch and goes on with the next', async () => {
+    let calls = 0;
+    const b = new NaturalBatcher<number, number>({
+      maxBatch: 10, maxQueue: 10,
+      run: async (items) => { if (calls++ === 0) throw new Error('down'); return items; },
+    });
+    const failed = b.push(1);
+    const next = b.push(2);
+    await assert.rejects(failed, /down/);
+    assert.equal(await next, 2);
+  });
+
+  it('idle() waits for the queue to drain', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 10, maxQueue: 10 });
+    void b.push(1);
+    let idle = false;
+    const done = b.idle().then(() => { idle = true; });
+    await new Promise(setImmediate);
+    assert.equal(idle, false);
+    c.releases[0]!();
+    await done;
+    assert.equal(idle, true);
+  });
+});

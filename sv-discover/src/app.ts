@@ -1,0 +1,87 @@
+/**
+ * sv-discover's HTTP surface: build the fastify app from its dependencies, without listening
+ * (fastify's `build(opts)` pattern; main.ts listens, tests use `inject()`).
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from '@chat/shared/logger';
+import type { Registry } from '@chat/shared/registry';
+import { createInternalAuthCheck } from '@chat/shared/internal-auth';
+import { AUTH_HEADER } from '@chat/shared/internal-api';
+import { registerRoutes } from './routes.ts';
+
+/** A registry that can tell whether its store answers (readiness). */
+export interface DiscoverRegistry extends Registry {
+  ping(): Promise<void>;
+}
+
+export interface AppDeps {
+  registry: DiscoverRegistry;
+  /** The cluster secret every /internal/* request must prove. */
+  secret: string;
+  logger: Logger;
+  /** Readiness waits this long for the registry. @default 2000 */
+  readyTimeoutMs?: number;
+}
+
+/** Heartbeats and lookups arrive constantly: their per-request lines belong at debug, not info. */
+class QuietRequests extends LogController {
+  override incomingRequest(request: Parameters<LogController['incomingRequest']>[0]): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+  }
+
+  // Failures are logged once, at their proper level, by the error handler below.
+  override requestCompleted(...[, request, reply]: Parameters<LogController['requestCompleted']>): void {
+    reply.log.debug({ url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
+  }
+}
+
+/** Bodies of 10,000 entries fit; anything larger is refused before parsing. */
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  // pino 10's Logger and fastify's FastifyBaseLogger differ only in typing (msgPrefix); the instance is pino.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({ loggerInstance, bodyLimit: BODY_LIMIT, logController: new QuietRequests() });
+  const authorized = createInternalAuthCheck(deps.secret);
+
+  // onRequest runs before the body is read, so an unauthenticated caller costs no parsing.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/internal/')) return;
+    if (authorized(req.headers[AUTH_HEADER])) return;
+    req.log.warn({ url: req.url, ip: req.ip }, 'internal request refused');
+    return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong cluster secret' });
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send({ error: 'too_large', message: err.message });
+    if (status >= 400 && status < 500) {
+      req.log.warn({ url: req.url, statusCode: status, reason: err.message }, 'bad internal request');
+      return reply.code(status).send({ error: 'bad_request', message: err.message });
+    }
+    req.log.error({ err }, 'registry request failed');
+    return reply.code(503).send({ error: 'unavailable', message: 'registry unavailable' });
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (req, reply) => {
+    try {
+      await withTimeout(deps.registry.ping(), deps.readyTimeoutMs ?? 2000);
+      return { ok: true };
+    } catch (err) {
+      req.log.warn({ err }, 'registry not ready');
+      return reply.code(503).send({ ok: false, error: 'unavailable' });
+    }
+  });
+
+  registerRoutes(app, deps.registry);
+  return app;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,42 @@
+/** sv-discover's configuration: the only file of the service that reads process.env. */
+import { z } from 'zod';
+import { clusterSecretFields, env, parseConfig, resolveClusterSecret } from '@chat/shared/config';
+
+const schema = z.object({
+  PORT: env.port(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: env.url().optional(),
+  REDIS_PREFIX: z.string().min(1).max(64).default('chat:'),
+  LOG_LEVEL: env.logLevel(),
+  ...clusterSecretFields,
+});
+
+export interface Config {
+  /** TCP port; 0 picks a free one. @default 3000 */
+  port: number;
+  /** Interface to listen on. @default 127.0.0.1 */
+  host: string;
+  /** Redis for the registry; unset keeps it in memory (embedded default, one instance only). */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key. @default chat: */
+  redisPrefix: string;
+  logLevel: string;
+  /** The cluster secret internal requests must prove. */
+  clusterSecret: string;
+}
+
+/** Read the config from env and `--kebab-case` flags; throws one error naming every bad variable. */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): Readonly<Config> {
+  const c = parseConfig(schema, source, argv);
+  return Object.freeze({
+    port: c.PORT,
+    host: c.HOST,
+    redisUrl: c.REDIS_URL,
+    redisPrefix: c.REDIS_PREFIX,
+    logLevel: c.LOG_LEVEL,
+    clusterSecret: resolveClusterSecret(c),
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * sv-discover entry point: load config, open the registry's store, listen, and shut down in
+ * reverse order on SIGTERM/SIGINT (stop accepting, finish requests, close the registry, quit Redis).
+ */
+import { Redis } from 'ioredis';
+import { createLogger, type Logger } from '@chat/shared/logger';
+import { runMain } from '@chat/shared/config';
+import { buildApp, type DiscoverRegistry } from './app.ts';
+import { loadConfig, type Config } from './config.ts';
+import { MemoryRegistry } from './registry-memory.ts';
+import { RedisRegistry } from './registry-redis.ts';
+
+interface Store {
+  registry: DiscoverRegistry;
+  close(): Promise<void>;
+}
+
+async function openStore(config: Config, log: Logger): Promise<Store> {
+  if (!config.redisUrl) {
+    log.info('no REDIS_URL: registry kept in memory (single instance)');
+    const registry = new MemoryRegistry();
+    return { registry, close: () => registry.close() };
+  }
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    // Commands wait in the offline queue through a short outage (a Redis restart), then fail
+    // so callers get 503 instead of hanging; reconnects back off up to 2 s.
+    maxRetriesPerRequest: 2,
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+    connectTimeout: 5000,
+  });
+  redis.on('error', (err) => log.warn({ err }, 'redis error'));
+  await redis.connect();
+  const registry = new RedisRegistry(redis, {
+    prefix: config.redisPrefix,
+    onError: (err) => log.warn({ err }, 'registry cleanup failed'),
+  });
+  log.info({ prefix: config.redisPrefix }, 'registry on redis');
+  return {
+    registry,
+    close: async () => {
+      await registry.close();
+      await redis.quit();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ service: 'sv-discover', level: config.logLevel });
+  const store = await openStore(config, log);
+  const app = buildApp({ registry: store.registry, secret: config.clusterSecret, logger: log });
+  app.addHook('onClose', () => store.close());
+  const url = await app.listen({ port: config.port, host: config.host });
+  log.info({ url }, 'listening');
+
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+void runMain(main);

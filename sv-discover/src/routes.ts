@@ -1,0 +1,47 @@
+/**
+ * The internal discovery endpoints (shared/src/internal-api.ts). Bodies are validated with the
+ * shared zod schemas before the registry sees them, so bad input is refused with 400 and changes
+ * nothing.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { z } from 'zod';
+import type { Registry } from '@chat/shared/registry';
+import {
+  entriesRequestSchema, leaseRequestSchema, lookupRequestSchema, ROUTES,
+  type LeaseReply, type LookupReply,
+} from '@chat/shared/internal-api';
+
+/** Parse `body` or answer 400 listing the bad fields; undefined means the reply was sent. */
+function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.infer<S> | undefined {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  void reply.code(400).send({ error: 'bad_request', message: 'invalid request body', issues });
+  return undefined;
+}
+
+export function registerRoutes(app: FastifyInstance, registry: Registry): void {
+  app.post(ROUTES.discoverLease, async (req, reply) => {
+    const body = parseBody(leaseRequestSchema, req.body, reply);
+    if (!body) return reply;
+    const known = await registry.renewLease({ nodeId: body.nodeId, url: body.url }, body.ttlMs);
+    if (!known) req.log.info({ nodeId: body.nodeId, url: body.url }, 'node lease created');
+    const answer: LeaseReply = { known };
+    return answer;
+  });
+
+  app.post(ROUTES.discoverEntries, async (req, reply) => {
+    const body = parseBody(entriesRequestSchema, req.body, reply);
+    if (!body) return reply;
+    await registry.updateEntries(body.nodeId, body.add, body.remove);
+    return { ok: true };
+  });
+
+  app.post(ROUTES.discoverLookup, async (req, reply) => {
+    const body = parseBody(lookupRequestSchema, req.body, reply);
+    if (!body) return reply;
+    const found = await registry.lookup(body.users);
+    const answer: LookupReply = { nodes: Object.fromEntries(found) };
+    return answer;
+  });
+}

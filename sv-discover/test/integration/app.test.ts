@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { createLogger } from '@chat/shared/logger';
+import { AUTH_HEADER, ROUTES, type LeaseReply, type LookupReply } from '@chat/shared/internal-api';
+import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { freePort } from '@chat/shared/testing/services';
+import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
+import { buildApp, type DiscoverRegistry } from '../../src/app.ts';
+import { MemoryRegistry } from '../../src/registry-memory.ts';
+import { RedisRegistry } from '../../src/registry-redis.ts';
+import { connectTestRedis } from '../helpers/redis.ts';
+
+const SECRET = 'test-cluster-secret-0123456789';
+const auth = internalAuthHeaders(SECRET);
+const node = { nodeId: 'node-3001', url: 'http://127.0.0.1:3001' };
+
+/** Log records the app wrote, to assert on (pino writes one JSON line per record). */
+function recordingLogger() {
+  const records: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { records, logger: createLogger({ service: 'sv-discover', level: 'info', destination }) };
+}
+
+function post(app: FastifyInstance, url: string, payload: unknown, headers: Record<string, string> = auth) {
+  return app.inject({ method: 'POST', url, payload: payload as object, headers });
+}
+
+const routes = [
+  { url: ROUTES.discoverLease, body: { ...node, ttlMs: 60_000 } },
+  { url: ROUTES.discoverEntries, body: { nodeId: node.nodeId, add: [{ user: 'alice', connId: 'c1' }], remove: [] } },
+  { url: ROUTES.discoverLookup, body: { users: ['alice'] } },
+];
+
+function suite(name: string, makeRegistry: () => Promise<{ registry: DiscoverRegistry; close(): Promise<void> }>) {
+  describe(`sv-discover HTTP routes (${name})`, () => {
+    let app: FastifyInstance;
+    let registry: DiscoverRegistry;
+    let closeRegistry: () => Promise<void>;
+    let records: Record<string, unknown>[];
+
+    beforeEach(async () => {
+      ({ registry, close: closeRegistry } = await makeRegistry());
+      const rec = recordingLogger();
+      records = rec.records;
+      app = buildApp({ registry, secret: SECRET, logger: rec.logger });
+      await app.ready();
+    });
+    afterEach(async () => {
+      await app.close();
+      await closeRegistry();
+    });
+
+    it('leases, adds entries and looks them up', async () => {
+      let res = await post(app, ROUTES.discoverLease, { ...node, ttlMs: 60_000 });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json<LeaseReply>(), { known: false });
+      res = await post(app, ROUTES.discoverLease, { ...node, ttlMs: 60_000 });
+      assert.deepEqual(res.json<LeaseReply>(), { known: true });
+
+      res = await post(app, ROUTES.discoverEntries, {
+        nodeId: node.nodeId, add: [{ user: 'alice', connId: 'c1' }, { user: 'bob', connId: 'c2' }], remove: [],
+      });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json(), { ok: true });
+
+      res = await post(app, ROUTES.discoverLookup, { users: ['alice', 'bob', 'carol'] });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json<LookupReply>(), { nodes: { alice: [node], bob: [node] } });
+
+      res = await post(app, ROUTES.discoverEntries, { nodeId: node.nodeId, add: [], remove: ['c1'] });
+      assert.equal(res.statusCode, 200);
+      res = await post(app, ROUTES.discoverLookup, { users: ['alice', 'bob'] });
+      assert.deepEqual(res.json<LookupReply>(), { nodes: { bob: [node] } });
+    });
+
+    for (const { url, body } of routes) {
+      it(`refuses ${url} without the secret or with a wrong one, changing nothing`, async () => {
+        await registry.renewLease(node, 60_000);
+        const wrong = internalAuthHeaders('some-other-secret-0123456789');
+        for (const headers of [{}, wrong, { [AUTH_HEADER]: 'garbage' }, { [AUTH_HEADER]: 'x'.repeat(500) }]) {
+          const res = await post(app, url, body, headers);
+          assert.equal(res.statusCode, 401, JSON.stringify(headers));
+          assert.equal(res.json<{ error: string }>().error, 'unauthorized');
+        }
+        assert.equal((await registry.lookup(['alice'])).has('alice'), false, 'no entry was added');
+        assert.ok(records.some((r) => r['msg'] === 'internal request refused'));
+        assert.ok(!JSON.stringify(records).includes(wrong[AUTH_HEADER]!), 'the offered proof is not logged');
+      });
+    }
+
+    it('refuses unknown internal paths without the secret too', async () => {
+      const res = await app.inject({ method: 'GET', url: '/internal/v1/nothing' });
+      assert.equal(res.statusCode, 401);
+    });
+
+    const bad: [string, unknown][] = [
+      [ROUTES.discoverLease, { ...node, ttlMs: 999 }],
+      [ROUTES.discoverLease, { ...node, url: 'not a url', ttlMs: 60_000 }],
+      [ROUTES.discoverLease, { nodeId: 'bad|id', url: node.url, ttlMs: 60_000 }],
+      [ROUTES.discoverEntries, { nodeId: node.nodeId, add: [{ user: 'alice', connId: 'c9' }, { user: 'no spaces', connId: 'c1' }], remove: [] }],
+      [ROUTES.discoverEntries, { nodeId: node.nodeId, add: [{ user: 'alice', connId: 'c9' }] }],
+      [ROUTES.discoverEntries, { nodeId: node.nodeId, add: [], remove: ['c1', ''] }],
+      [ROUTES.discoverLookup, { users: [] }],
+      [ROUTES.discoverLookup, { users: ['alice', 42] }],
+      [ROUTES.discoverLookup, 'users=alice'],
+      [ROUTES.discoverLookup, []],
+    ];
+    for (const [url, body] of bad) {
+      it(`answers 400 to ${url} with ${JSON.stringify(body).slice(0, 60)}, changing nothing`, async () => {
+        await post(app, ROUTES.discoverLease, { ...node, ttlMs: 60_000 });
+        await post(app, ROUTES.discoverEntries, { nodeId: node.nodeId, add: [{ user: 'alice', connId: 'c1' }], remove: [] });
+        const res = typeof body === 'string'
+          ? await app.inject({ method: 'POST', url, payload: body, headers: { ...auth, 'content-type': 'application/json' } })
+          : await post(app, url, body);
+        assert.equal(res.statusCode, 400);
+        assert.equal(res.json<{ error: string }>().error, 'bad_request');
+        const found = await registry.lookup(['alice']);
+        assert.deepEqual(found.get('alice'), [node], 'alice is still on the node');
+        assert.equal(found.size, 1);
+        assert.equal(await registry.renewLease(node, 60_000), true, 'the lease is untouched');
+      });
+    }
+
+    it('answers /healthz and /readyz', async () => {
+      assert.deepEqual((await app.inject({ method: 'GET', url: '/healthz' })).json(), { ok: true });
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 200);
+      assert.deepEqual(ready.json(), { ok: true });
+    });
+  });
+}
+
+suite('MemoryRegistry', async () => {
+  const registry = new MemoryRegistry({ sweepIntervalMs: 0 });
+  return { registry, close: () => registry.close() };
+});
+
+suite('RedisRegistry', async () => {
+  const redis = await connectTestRedis();
+  const registry = new RedisRegistry(redis, { prefix: uniqueRedisPrefix('app'), sweepIntervalMs: 0 });
+  return { registry, close: async () => { await registry.close(); await redis.quit(); } };
+});
+
+describe('sv-discover readiness without Redis', () => {
+  it('answers 503 on /readyz and on registry calls when Redis does not answer', async () => {
+    const port = await freePort(); // nothing listens there
+    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+    redis.on('error', () => {});
+    const registry = new RedisRegistry(redis, { prefix: uniqueRedisPrefix('down'), sweepIntervalMs: 0 });
+    const { logger, records } = recordingLogger();
+    const app = buildApp({ registry, secret: SECRET, logger, readyTimeoutMs: 500 });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 503);
+      assert.equal(ready.json<{ ok: boolean }>().ok, false);
+      assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness does not depend on Redis');
+      const res = await post(app, ROUTES.discoverLookup, { users: ['alice'] });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { error: 'unavailable', message: 'registry unavailable' });
+      assert.ok(records.some((r) => r['msg'] === 'registry request failed' && r['level'] === 50));
+    } finally {
+      await app.close();
+      await registry.close();
+      redis.disconnect();
+    }
+  });
+});

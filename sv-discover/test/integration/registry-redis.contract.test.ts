@@ -1,0 +1,17 @@
+import type { Redis } from 'ioredis';
+import { registryContract } from '@chat/shared/testing/registry-contract';
+import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
+import { RedisRegistry } from '../../src/registry-redis.ts';
+import { connectTestRedis } from '../helpers/redis.ts';
+
+describe('RedisRegistry on a real redis-server', () => {
+  let redis: Redis;
+  before(async () => {
+    redis = await connectTestRedis();
+  });
+  after(async () => {
+    await redis.quit();
+  });
+
+  registryContract('RedisRegistry', () => new RedisRegistry(redis, { prefix: uniqueRedisPrefix('contract'), sweepIntervalMs: 0 }));
+});

@@ -1,0 +1,100 @@
+/**
+ * sv-persist's HTTP surface, built from its dependencies without listening (fastify's
+ * `build(opts)` pattern): main.ts listens, tests use `inject()`.
+ */
+import Fastify, { LogController, type FastifyError } from 'fastify';
+import { createInternalAuthCheck } from '@chat/shared/internal-auth';
+import {
+  AUTH_HEADER, conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, ROUTES, type IngestReply,
+} from '@chat/shared/internal-api';
+import type { Logger } from '@chat/shared/logger';
+import { describeIssues } from '@chat/shared/protocol';
+import { wireCode } from '@chat/shared/errors';
+import type { z } from 'zod';
+import type { BatchWriter } from './batch-writer.ts';
+import type { MessageStore } from './store.ts';
+
+export interface AppDeps {
+  store: MessageStore;
+  writer: BatchWriter;
+  /** The cluster secret every /internal/* request must prove. */
+  secret: string;
+  logger: Logger;
+  /** Readiness waits this long for the database. @default 2000 */
+  readyTimeoutMs?: number;
+}
+
+/** Nodes send up to 1000 messages a request: 1000 × 4,000 characters × up to 4 bytes (UTF-8) = 16 MB. */
+const BODY_LIMIT = 16 * 1024 * 1024;
+
+class BadRequest extends Error {
+  readonly statusCode = 400;
+}
+
+/** Validate with a shared schema; failures become 400 with the first issue. */
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new BadRequest(describeIssues(r.error));
+  return r.data;
+}
+
+export function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger, bodyLimit: BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const authorized = createInternalAuthCheck(deps.secret);
+
+  // onRequest runs before the body is read, so an unauthenticated caller costs no parsing.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/internal/')) return;
+    if (authorized(req.headers[AUTH_HEADER])) return;
+    req.log.warn({ url: req.url, ip: req.ip }, 'internal request refused');
+    return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong cluster secret' });
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send({ error: 'too_large', message: err.message });
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: 'bad_request', message: err.message });
+    if (status === 503) {
+      req.log.warn({ err }, 'storage unavailable');
+      return reply.code(503).send({ error: wireCode(err), message: err.message });
+    }
+    req.log.error({ err }, 'persist request failed');
+    return reply.code(500).send({ error: 'unavailable', message: 'internal error' });
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (req, reply) => {
+    try {
+      await withTimeout(deps.store.ping(), deps.readyTimeoutMs ?? 2000);
+      return { ok: true };
+    } catch (err) {
+      req.log.warn({ err }, 'database not ready');
+      return reply.code(503).send({ ok: false, error: 'unavailable' });
+    }
+  });
+
+  app.post(ROUTES.persistIngest, async (req): Promise<IngestReply> => {
+    const body = parse(ingestRequestSchema, req.body);
+    // Resolves only after the batch holding these messages committed.
+    return { accepted: await deps.writer.write(body.messages) };
+  });
+
+  app.get(ROUTES.persistHistory, async (req) => deps.store.history(parse(historyQuerySchema, req.query)));
+
+  app.get(ROUTES.persistConversations, async (req) => ({
+    items: await deps.store.conversations(parse(conversationsQuerySchema, req.query)),
+  }));
+
+  return app;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,53 @@
+/** sv-persist configuration: the only file of the service that reads process.env. */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { clusterSecretFields, env, parseConfig, resolveClusterSecret } from '@chat/shared/config';
+import type { InsertMethod } from './store-sequelize.ts';
+
+const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+
+export interface Config {
+  /** HTTP port. @default 3100 */ port: number;
+  /** HTTP host. @default 127.0.0.1 */ host: string;
+  /** Postgres URL; absent means an embedded Postgres (below). */ databaseUrl: string | undefined;
+  /** Embedded Postgres data directory. @default <repo>/data/postgres */ pgDataDir: string;
+  /** Embedded Postgres port. @default 5433 */ pgPort: number;
+  logLevel: string;
+  /** Shared secret of internal requests. */ clusterSecret: string;
+  /** Largest insert batch. @default 2000 */ maxBatch: number;
+  /** Most messages queued behind the insert in flight; past it ingest answers 503. @default 50000 */ maxQueue: number;
+  /** Batch insert statement. @default unnest */ insertMethod: InsertMethod;
+  /** Sequelize pool size. @default 10 */ poolMax: number;
+}
+
+const schema = z.object({
+  PORT: env.port(3100),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  PG_DATA_DIR: z.string().min(1).default(resolve(REPO_ROOT, 'data', 'postgres')),
+  PG_PORT: env.port(5433),
+  LOG_LEVEL: env.logLevel(),
+  PERSIST_MAX_BATCH: env.int(2000, 1, 10_000),
+  PERSIST_MAX_QUEUE: env.int(50_000, 1, 1_000_000),
+  PERSIST_INSERT_METHOD: z.enum(['unnest', 'bulkCreate']).default('unnest'),
+  PG_POOL_MAX: env.int(10, 1, 100),
+  ...clusterSecretFields,
+});
+
+export function loadConfig(source: Record<string, string | undefined> = process.env, argv: readonly string[] = process.argv.slice(2)): Readonly<Config> {
+  const c = parseConfig(schema, source, argv);
+  return Object.freeze({
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    pgDataDir: resolve(c.PG_DATA_DIR),
+    pgPort: c.PG_PORT,
+    logLevel: c.LOG_LEVEL,
+    clusterSecret: resolveClusterSecret(c),
+    maxBatch: c.PERSIST_MAX_BATCH,
+    maxQueue: c.PERSIST_MAX_QUEUE,
+    insertMethod: c.PERSIST_INSERT_METHOD,
+    poolMax: c.PG_POOL_MAX,
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * The SQL of SequelizeMessageStore. Every value travels as a bind parameter ($n); the only
+ * interpolation is of the constant fragments below.
+ */
+
+/** Batch columns as parallel arrays: $1 id, $2 conv, $3 sender, $4 recipient, $5 cid, $6 body, $7 ts. */
+const UNNEST_INPUT = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+  WITH ORDINALITY AS t(id, conv, sender, recipient, cid, body, ts, ord)`;
+
+/**
+ * Upsert both sides' heads from `source` (id, seq, ts, sender, recipient). DISTINCT ON keeps the
+ * newest row per head (ON CONFLICT may touch a row once per statement); the WHERE only moves forward.
+ */
+function headsUpsert(source: string): string {
+  return `INSERT INTO conversation_heads (user_id, peer, last_seq, last_ts, last_message_id)
+  SELECT DISTINCT ON (user_id, peer) user_id, peer, seq, ts, id FROM (
+    SELECT sender AS user_id, recipient AS peer, seq, ts, id FROM ${source} s
+    UNION ALL
+    SELECT recipient, sender, seq, ts, id FROM ${source} r WHERE recipient <> sender
+  ) h
+  ORDER BY user_id, peer, seq DESC
+  ON CONFLICT (user_id, peer) DO UPDATE
+    SET last_seq = excluded.last_seq, last_ts = excluded.last_ts, last_message_id = excluded.last_message_id
+    WHERE conversation_heads.last_seq < excluded.last_seq`;
+}
+
+/**
+ * One statement: insert the batch in input order (so nextval follows it), skip stored (sender, cid),
+ * move the heads, and return the inserted rows. Data-modifying CTEs always run to completion.
+ */
+export const INSERT_UNNEST = `WITH ins AS (
+  INSERT INTO messages (id, conv, sender, recipient, cid, body, ts)
+  SELECT id, conv, sender, recipient, cid, body, ts FROM ${UNNEST_INPUT} ORDER BY ord
+  ON CONFLICT (sender, cid) DO NOTHING
+  RETURNING id, seq, ts, sender, recipient
+), heads AS (
+  ${headsUpsert('ins')}
+)
+SELECT id, seq, ts FROM ins`;
+
+/** After bulkCreate: heads of the rows inserted by this transaction, $1 = their ids. */
+export const HEADS_FROM_IDS = headsUpsert('(SELECT id, seq, ts, sender, recipient FROM messages WHERE id = ANY($1::uuid[]))');
+
+/**
+ * Stored rows of (sender, cid) pairs $1/$2, with `fresh` when this transaction inserted them
+ * (xmin is the inserting transaction).
+ */
+export const SELECT_BY_SENDER_CID = `SELECT m.id, m.seq, m.ts, m.sender, m.cid,
+    m.xmin::text = (pg_current_xact_id()::xid)::text AS fresh
+  FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, cid) USING (sender, cid)`;
+
+const MESSAGE_COLUMNS = 'id, seq, cid, sender, recipient, body, ts';
+
+/** Newest page: $1 conv, $2 limit + 1. */
+export const HISTORY_LATEST = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv = $1 ORDER BY seq DESC LIMIT $2`;
+/** Older than $2: $1 conv, $2 before, $3 limit + 1. */
+export const HISTORY_BEFORE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`;
+/** Newer than $2, oldest first: $1 conv, $2 after, $3 limit + 1. */
+export const HISTORY_AFTER = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`;
+
+/** $1 user, $2 limit: newest first, ties broken by peer so pages are stable. */
+export const CONVERSATIONS = `SELECT h.peer, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts
+  FROM conversation_heads h JOIN messages m ON m.id = h.last_message_id
+  WHERE h.user_id = $1
+  ORDER BY h.last_ts DESC, h.peer
+  LIMIT $2`;

@@ -1,0 +1,168 @@
+/**
+ * MessageStore on Postgres through Sequelize (connection pooling, model, transactions).
+ * Two ways to write a batch, measured by scripts/src/bench/insert-bench.ts (docs/benchmarks.md):
+ * - `unnest` (default): one INSERT … SELECT FROM unnest($1::uuid[], …) statement that also moves
+ *   the conversation heads: one round trip, a constant-size statement whatever the batch size.
+ * - `bulkCreate`: Model.bulkCreate(rows, { ignoreDuplicates: true }), then a lookup of the batch's
+ *   rows and the heads upsert: three statements. Its RETURNING cannot be used, as Sequelize maps
+ *   returned rows to inputs by position, which skipped duplicates shift.
+ */
+import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
+import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
+import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
+import { conversationKey, type Accepted, type NewMessage } from '@chat/shared/types';
+import { planBatch, resultsInOrder, type BatchPlan, type StoredResult } from './batch-plan.ts';
+import { defineMessageModel, INSERT_FIELDS, type MessageModel } from './models/message.ts';
+import * as sql from './sql.ts';
+import type { HistoryPage, MessageStore } from './store.ts';
+
+export type InsertMethod = 'unnest' | 'bulkCreate';
+
+export interface SequelizeStoreOptions {
+  /** @default 'unnest' (measured faster, docs/benchmarks.md) */
+  insertMethod?: InsertMethod;
+  /** Most pooled connections. @default 10 */
+  poolMax?: number;
+}
+
+interface MessageRow {
+  id: string; seq: string; cid: string; sender: string; recipient: string; body: string; ts: string;
+}
+interface StoredRow { id: string; seq: string; ts: string; sender: string; cid: string; fresh?: boolean }
+
+/** Sequelize's connection-level failures: the database is down or unreachable, not our query. */
+const UNAVAILABLE = new Set([
+  'SequelizeConnectionError', 'SequelizeConnectionRefusedError', 'SequelizeHostNotFoundError',
+  'SequelizeHostNotReachableError', 'SequelizeConnectionTimedOutError', 'SequelizeConnectionAcquireTimeoutError',
+  'SequelizeAccessDeniedError', 'SequelizeInvalidConnectionError', 'SequelizeTimeoutError',
+]);
+
+function toWire(r: MessageRow): WireMessage {
+  return { id: r.id, seq: Number(r.seq), cid: r.cid, from: r.sender, to: r.recipient, body: r.body, ts: Number(r.ts) };
+}
+
+export class SequelizeMessageStore implements MessageStore {
+  private readonly messages: MessageModel;
+  private readonly insertMethod: InsertMethod;
+
+  /** Takes a ready Sequelize instance (STYLE.md §2); `close()` closes it. */
+  constructor(private readonly sequelize: Sequelize, opts: SequelizeStoreOptions = {}) {
+    this.messages = defineMessageModel(sequelize);
+    this.insertMethod = opts.insertMethod ?? 'unnest';
+  }
+
+  /** A store on `databaseUrl` with its own pool. */
+  static connect(databaseUrl: string, opts: SequelizeStoreOptions = {}): SequelizeMessageStore {
+    const sequelize = new Sequelize(databaseUrl, {
+      dialect: 'postgres',
+      logging: false,
+      pool: { max: opts.poolMax ?? 10, min: 0, acquire: 10_000, idle: 10_000 },
+      dialectOptions: { connectionTimeoutMillis: 5_000 },
+      // A down database should answer 503 soon; the caller (a node, or Kafka) retries the batch.
+      retry: { max: 1 },
+    });
+    return new SequelizeMessageStore(sequelize, opts);
+  }
+
+  async insertBatch(msgs: NewMessage[]): Promise<Accepted[]> {
+    if (msgs.length === 0) return [];
+    const plan = planBatch(msgs);
+    const stored = await this.guard(() => this.sequelize.transaction((t) =>
+      this.insertMethod === 'unnest' ? this.insertUnnest(plan, t) : this.insertBulkCreate(plan, t)));
+    return resultsInOrder(plan, stored);
+  }
+
+  private async insertUnnest(plan: BatchPlan, transaction: Transaction): Promise<StoredResult[]> {
+    const u = plan.unique;
+    const bind = [
+      u.map((m) => m.id), u.map((m) => conversationKey(m.from, m.to)), u.map((m) => m.from),
+      u.map((m) => m.to), u.map((m) => m.cid), u.map((m) => m.body), u.map((m) => m.ts),
+    ];
+    const inserted = await this.sequelize.query<StoredRow>(sql.INSERT_UNNEST, { bind, type: QueryTypes.SELECT, transaction });
+    const byId = new Map(inserted.map((r) => [r.id, r]));
+    const results: (StoredResult | undefined)[] = u.map((m) => {
+      const r = byId.get(m.id);
+      return r && { id: r.id, seq: Number(r.seq), ts: Number(r.ts), fresh: true };
+    });
+    if (inserted.length < u.length) {
+      // Skipped rows conflicted on (sender, cid): report the originals.
+      const missing = u.filter((_, i) => results[i] === undefined);
+      const originals = await this.lookup(missing, transaction);
+      u.forEach((m, i) => { results[i] ??= originals.get(`${m.from}\n${m.cid}`); });
+    }
+    return results.map((r, i) => {
+      if (!r) throw new Error(`message ${u[i]!.id} was neither inserted nor found`);
+      return r;
+    });
+  }
+
+  private async insertBulkCreate(plan: BatchPlan, transaction: Transaction): Promise<StoredResult[]> {
+    const u = plan.unique;
+    const rows = u.map((m) => ({
+      id: m.id, conv: conversationKey(m.from, m.to), sender: m.from, recipient: m.to, cid: m.cid, body: m.body, ts: m.ts,
+    }));
+    await this.messages.bulkCreate(rows, {
+      ignoreDuplicates: true, fields: [...INSERT_FIELDS], returning: false, validate: false, hooks: false, transaction,
+    });
+    const found = await this.lookup(u, transaction);
+    const results = u.map((m) => {
+      const r = found.get(`${m.from}\n${m.cid}`);
+      if (!r) throw new Error(`message ${m.id} was neither inserted nor found`);
+      return r;
+    });
+    const freshIds = results.filter((r) => r.fresh).map((r) => r.id);
+    if (freshIds.length > 0) await this.sequelize.query(sql.HEADS_FROM_IDS, { bind: [freshIds], transaction });
+    return results;
+  }
+
+  /** Stored rows of the messages' (from, cid), keyed `from\ncid`. */
+  private async lookup(msgs: NewMessage[], transaction: Transaction): Promise<Map<string, StoredResult>> {
+    const rows = await this.sequelize.query<StoredRow>(sql.SELECT_BY_SENDER_CID, {
+      bind: [msgs.map((m) => m.from), msgs.map((m) => m.cid)], type: QueryTypes.SELECT, transaction,
+    });
+    return new Map(rows.map((r) => [`${r.sender}\n${r.cid}`, { id: r.id, seq: Number(r.seq), ts: Number(r.ts), fresh: r.fresh === true }]));
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    const conv = conversationKey(q.user, q.with);
+    const limit = q.limit ?? HISTORY_DEFAULT_LIMIT;
+    const [text, bind] = q.after !== undefined
+      ? [sql.HISTORY_AFTER, [conv, q.after, limit + 1]]
+      : q.before !== undefined
+        ? [sql.HISTORY_BEFORE, [conv, q.before, limit + 1]]
+        : [sql.HISTORY_LATEST, [conv, limit + 1]];
+    const rows = await this.guard(() => this.sequelize.query<MessageRow>(text, { bind, type: QueryTypes.SELECT }));
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit).map(toWire);
+    // `after` pages come oldest first already; the others were read newest first.
+    if (q.after === undefined) page.reverse();
+    return { messages: page, more };
+  }
+
+  async conversations(q: ConversationsQuery): Promise<ConversationItem[]> {
+    const rows = await this.guard(() => this.sequelize.query<MessageRow & { peer: string }>(sql.CONVERSATIONS, {
+      bind: [q.user, q.limit ?? HISTORY_MAX_LIMIT], type: QueryTypes.SELECT,
+    }));
+    return rows.map((r) => ({ with: r.peer, last: toWire(r) }));
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(() => this.sequelize.query('SELECT 1', { type: QueryTypes.SELECT }));
+  }
+
+  async close(): Promise<void> {
+    await this.sequelize.close();
+  }
+
+  /** Connection-level failures become ERR_STORE_UNAVAILABLE (wire `unavailable`, HTTP 503). */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const name = (err as { name?: string } | null)?.name;
+      if (name && UNAVAILABLE.has(name)) throw new ERR_STORE_UNAVAILABLE((err as Error).message, { cause: err });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The node's fastify app: the WebSocket endpoint, the public HTTP API, the test page, health,
+ * metrics and the internal forward endpoint. `buildApp` takes ready dependencies and never listens.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE } from '@chat/shared/close-codes';
+import { ERR_BAD_FRAME, wireCode } from '@chat/shared/errors';
+import { createInternalAuthCheck } from '@chat/shared/internal-auth';
+import { AUTH_HEADER, ROUTES, deliverRequestSchema } from '@chat/shared/internal-api';
+import { describeIssues, limitSchema, userIdSchema } from '@chat/shared/protocol';
+import { ClientSession, type SessionDeps } from './client-session.ts';
+import { serveClientPage } from './client-page.ts';
+import { z } from 'zod';
+
+export interface AppDeps extends SessionDeps {
+  clusterSecret: string;
+  maxFrameBytes: number;
+  pingIntervalMs: number;
+  allowedOrigins: string[];
+  /** Resolves when the services this node depends on answer; rejects otherwise. */
+  checkReady: () => Promise<void>;
+}
+
+const seqParam = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const historyQuery = z.object({
+  before: seqParam.optional(),
+  after: seqParam.optional(),
+  limit: z.coerce.number().pipe(limitSchema).optional(),
+  user: z.string().optional(),
+});
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 32 * 1024 * 1024, // forwarded batches; client HTTP routes are all GET
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+  });
+  const sessions = new Set<ClientSession>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxFrameBytes, perMessageDeflate: false });
+  const alive = new WeakSet<WebSocket>();
+  const isInternal = createInternalAuthCheck(deps.clusterSecret);
+
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/ws') return void socket.destroy();
+    const origin = req.headers.origin;
+    if (origin && deps.allowedOrigins.length > 0 && !deps.allowedOrigins.includes(origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+      const session = new ClientSession(ws, deps);
+      sessions.add(session);
+      ws.on('close', () => sessions.delete(session));
+    });
+  });
+
+  // Protocol-level liveness (ws README): a connection that missed the last pong is half-open.
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) { ws.terminate(); continue; }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, deps.pingIntervalMs);
+  pinger.unref();
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith('/internal/') && !isInternal(req.headers[AUTH_HEADER])) {
+      return reply.code(401).send({ error: 'unauthorized', message: 'cluster secret required' });
+    }
+  });
+
+  app.post(ROUTES.nodeDeliver, async (req, reply) => {
+    const parsed = deliverRequestSchema.safeParse(req.body);
+    if (!parsed.success) return reply.code(400).send({ error: 'bad_request', message: describeIssues(parsed.error) });
+    return deps.delivery.receive(parsed.data);
+  });
+
+  /** The user of a public HTTP request: Bearer token, or ?user= in dev mode. */
+  async function userOf(req: FastifyRequest): Promise<string> {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const user = (req.query as { user?: unknown }).user;
+    return deps.auth.authenticate({ token, user: typeof user === 'string' ? user : undefined });
+  }
+
+  function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+    const code = wireCode(err);
+    const status = { bad_request: 400, unauthorized: 401, too_large: 413, rate_limited: 429, unavailable: 503 }[code];
+    const message = code === 'unavailable' ? 'service unavailable, retry later' : (err as Error).message;
+    return reply.code(status).send({ error: code, message });
+  }
+
+  app.get('/v1/conversations/:peer/messages', async (req, reply) => {
+    try {
+      const user = await userOf(req);
+      const peer = userIdSchema.safeParse((req.params as { peer: string }).peer);
+      if (!peer.success) throw new ERR_BAD_FRAME('peer is not a valid user id');
+      const q = historyQuery.safeParse(req.query);
+      if (!q.success) throw new ERR_BAD_FRAME(describeIssues(q.error));
+      if (q.data.before !== undefined && q.data.after !== undefined) throw new ERR_BAD_FRAME('before or after, not both');
+      return await deps.history.history({ user, with: peer.data, before: q.data.before, after: q.data.after, limit: q.data.limit });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/v1/conversations', async (req, reply) => {
+    try {
+      const user = await userOf(req);
+      const limit = z.coerce.number().pipe(limitSchema).optional().safeParse((req.query as { limit?: unknown }).limit);
+      if (!limit.success) throw new ERR_BAD_FRAME('limit must be 1-200');
+      return { items: await deps.history.conversations(user, limit.data) };
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/healthz', async () => ({ ok: true, node: deps.nodeId }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await deps.checkReady();
+      return { ready: true };
+    } catch (err) {
+      return reply.code(503).send({ ready: false, message: (err as Error).message });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  serveClientPage(app);
+
+  // Shutdown: refuse new upgrades, then tell every client to reconnect elsewhere (1001).
+  app.addHook('preClose', async () => {
+    clearInterval(pinger);
+    for (const session of sessions) session.close(CLOSE.GOING_AWAY);
+    wss.close();
+  });
+  return app;
+}

@@ -1,0 +1,208 @@
+/**
+ * One client connection, from upgrade to close: the `hello` handshake (with its deadline), then
+ * every frame of PROTOCOL.md. Bad input gets an `error` frame and leaves the connection usable;
+ * nothing a client sends can throw out of here.
+ */
+import type { WebSocket, RawData } from 'ws';
+import { CLOSE, type CloseCode } from '@chat/shared/close-codes';
+import { ERR_BAD_FRAME, ERR_RATE_LIMITED, ERR_UNAUTHORIZED, wireCode } from '@chat/shared/errors';
+import { newId } from '@chat/shared/ids';
+import type { Logger } from '@chat/shared/logger';
+import type { MessageLog } from '@chat/shared/message-log';
+import { parseClientFrame, type ClientFrame, type HistoryRequest, type Send, type ServerFrame } from '@chat/shared/protocol';
+import type { ConnId, UserId } from '@chat/shared/types';
+import type { Authenticator } from './auth.ts';
+import type { Delivery } from './delivery.ts';
+import type { HistoryClient } from './history-client.ts';
+import type { LocalConnection, LocalConnections } from './local-connections.ts';
+import type { Metrics } from './metrics.ts';
+import type { Presence } from './presence.ts';
+import { TokenBucket } from './rate-limiter.ts';
+
+export interface SessionDeps {
+  nodeId: string;
+  auth: Authenticator;
+  local: LocalConnections;
+  presence: Presence;
+  log: MessageLog;
+  delivery: Delivery;
+  history: HistoryClient;
+  metrics: Metrics;
+  logger: Logger;
+  limits: { maxBody: number; helloTimeoutMs: number; rateLimitPerSec: number; rateLimitBurst: number; maxBufferedBytes: number };
+}
+
+/** Frames that may arrive while `hello` is being checked; they are handled right after `welcome`. */
+const MAX_EARLY_FRAMES = 64;
+
+export class ClientSession {
+  readonly connId: ConnId = newId();
+  private state: 'hello' | 'authenticating' | 'open' | 'closed' = 'hello';
+  private user: UserId | undefined;
+  private conn: LocalConnection | undefined;
+  private early: string[] = [];
+  private readonly helloTimer: NodeJS.Timeout;
+  private readonly bucket: TokenBucket;
+  private logger: Logger;
+
+  constructor(private readonly ws: WebSocket, private readonly deps: SessionDeps) {
+    this.logger = deps.logger.child({ connId: this.connId });
+    this.bucket = new TokenBucket(deps.limits.rateLimitPerSec, deps.limits.rateLimitBurst);
+    this.helloTimer = setTimeout(() => this.close(CLOSE.UNAUTHORIZED), deps.limits.helloTimeoutMs);
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => this.logger.debug({ err }, 'socket error'));
+    deps.metrics.connections.inc();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.deps.metrics.framesIn.inc();
+    if (isBinary) return this.sendError(new ERR_BAD_FRAME('text frames only'));
+    const raw = data.toString();
+    if (this.state === 'hello') return void this.onHello(raw);
+    if (this.state === 'authenticating') {
+      if (this.early.length >= MAX_EARLY_FRAMES) return this.sendError(new ERR_RATE_LIMITED('wait for welcome'));
+      this.early.push(raw);
+      return;
+    }
+    if (this.state === 'open') this.onFrame(raw);
+  }
+
+  private async onHello(raw: string): Promise<void> {
+    let frame: ClientFrame;
+    try {
+      frame = parseClientFrame(raw, this.deps.limits.maxBody);
+    } catch (err) {
+      return this.refuse(err);
+    }
+    if (frame.type !== 'hello') return this.refuse(new ERR_UNAUTHORIZED('the first frame must be hello'));
+    this.state = 'authenticating';
+    try {
+      this.user = await this.deps.auth.authenticate(frame);
+    } catch (err) {
+      return this.refuse(err);
+    }
+    if (this.state !== 'authenticating') return; // closed while we checked the token
+    clearTimeout(this.helloTimer);
+    this.logger = this.logger.child({ user: this.user });
+    this.conn = { connId: this.connId, user: this.user, socket: { sendRaw: (f) => this.sendRaw(f) } };
+    this.deps.local.add(this.conn);
+    // Welcome only once discovery knows us, so a message sent right after welcome finds us.
+    await this.deps.presence.added({ user: this.user, connId: this.connId });
+    if (this.state !== 'authenticating') return;
+    this.state = 'open';
+    this.send({ type: 'welcome', user: this.user, node: this.deps.nodeId });
+    this.logger.debug('hello');
+    for (const early of this.early.splice(0)) this.onFrame(early);
+  }
+
+  private onFrame(raw: string): void {
+    let frame: ClientFrame;
+    try {
+      frame = parseClientFrame(raw, this.deps.limits.maxBody);
+    } catch (err) {
+      const cid = cidOf(raw);
+      return this.sendError(err, cid);
+    }
+    switch (frame.type) {
+      case 'hello':
+        return this.sendError(new ERR_BAD_FRAME('hello was already received'));
+      case 'send':
+        return void this.onSend(frame);
+      case 'history':
+        return void this.onHistory(frame);
+      case 'conversations':
+        return void this.onConversations(frame.limit);
+      case 'ping':
+        return this.send({ type: 'pong' });
+    }
+  }
+
+  private async onSend(frame: Send): Promise<void> {
+    if (!this.bucket.take()) return this.sendError(new ERR_RATE_LIMITED('too many messages'), frame.cid);
+    const msg = { id: newId(), from: this.user!, to: frame.to, cid: frame.cid, body: frame.body, ts: Date.now() };
+    try {
+      const [accepted] = await this.deps.log.append([msg]);
+      const { id, seq, ts, duplicate } = accepted!;
+      this.send({ type: 'ack', cid: msg.cid, id, seq, ts });
+      // A repeated cid was delivered the first time; it is acked again but not re-delivered.
+      if (!duplicate) await this.deps.delivery.deliver({ ...msg, id, seq, ts }, this.connId);
+    } catch (err) {
+      this.logger.warn({ err }, 'send not accepted');
+      this.sendError(err, frame.cid);
+    }
+  }
+
+  private async onHistory(frame: HistoryRequest): Promise<void> {
+    try {
+      const page = await this.deps.history.history({ user: this.user!, with: frame.with, before: frame.before, after: frame.after, limit: frame.limit });
+      this.send({ type: 'history', with: frame.with, messages: page.messages, more: page.more });
+    } catch (err) {
+      this.logger.warn({ err }, 'history failed');
+      this.sendError(err);
+    }
+  }
+
+  private async onConversations(limit: number | undefined): Promise<void> {
+    try {
+      const items = await this.deps.history.conversations(this.user!, limit);
+      this.send({ type: 'conversations', items });
+    } catch (err) {
+      this.logger.warn({ err }, 'conversations failed');
+      this.sendError(err);
+    }
+  }
+
+  /** Refuse a handshake: say why, then close 4401. */
+  private refuse(err: unknown): void {
+    this.sendError(err);
+    this.close(CLOSE.UNAUTHORIZED);
+  }
+
+  private sendError(err: unknown, cid?: string): void {
+    const code = wireCode(err);
+    // Internal failures are not described to clients; validation errors are.
+    const message = code === 'unavailable' ? 'service unavailable, retry later' : (err as Error).message;
+    this.send(cid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, cid });
+  }
+
+  private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  private sendRaw(frame: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    // A client that does not read must not grow our memory: close it instead.
+    if (this.ws.bufferedAmount > this.deps.limits.maxBufferedBytes) return this.close(CLOSE.SLOW_CONSUMER);
+    this.deps.metrics.framesOut.inc();
+    this.ws.send(frame);
+  }
+
+  /** Close with one of CLOSE's codes. */
+  close(code: CloseCode): void {
+    if (this.state === 'closed') return;
+    this.ws.close(code.code, code.reason);
+    this.onClose();
+  }
+
+  private onClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    this.deps.metrics.connections.dec();
+    if (this.conn) {
+      this.deps.local.remove(this.conn);
+      this.deps.presence.removed(this.connId);
+    }
+  }
+}
+
+/** The `cid` of a refused `send`, when the frame is JSON enough to have one. */
+function cidOf(raw: string): string | undefined {
+  try {
+    const v = JSON.parse(raw) as { type?: unknown; cid?: unknown } | null;
+    return v?.type === 'send' && typeof v.cid === 'string' && v.cid.length > 0 && v.cid.length <= 64 ? v.cid : undefined;
+  } catch {
+    return undefined;
+  }
+}

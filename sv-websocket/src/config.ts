@@ -1,0 +1,83 @@
+/** sv-websocket configuration: the only file of the service that reads process.env. */
+import { z } from 'zod';
+import { clusterSecretFields, env, parseConfig, resolveClusterSecret } from '@chat/shared/config';
+import { ERR_CONFIG } from '@chat/shared/errors';
+import { DEFAULT_MAX_BODY } from '@chat/shared/protocol';
+
+export interface Config {
+  /** TCP port; 0 picks a free one. @default 3001 */ port: number;
+  /** Interface to bind. @default 127.0.0.1 */ host: string;
+  /** Id of this node in the registry; unset means `${hostname}-${listening port}`. */ nodeId: string | undefined;
+  /** Base URL other nodes use to forward to this one. @default http://HOST:PORT */ publicUrl: string | undefined;
+  /** sv-discover base URL. */ discoverUrl: string;
+  /** sv-persist base URL (direct mode ingest, history). */ persistUrl: string;
+  authMode: 'dev' | 'jwt';
+  /** HS256 secret of client JWTs (jwt mode). */ authSecret: string | undefined;
+  clusterSecret: string;
+  /** Longest message body, in characters. */ maxBody: number;
+  /** Largest WebSocket frame, in bytes; larger closes with 1009. */ maxFrameBytes: number;
+  /** Deadline for `hello` after the upgrade. */ helloTimeoutMs: number;
+  /** Discovery lease; renewed every leaseMs / 3. */ leaseMs: number;
+  /** How long a discovery answer is trusted. */ lookupCacheMs: number;
+  /** Sends per second per connection (token bucket), and its burst. */ rateLimitPerSec: number; rateLimitBurst: number;
+  /** A connection whose unsent buffer passes this many bytes is closed (slow consumer). */ maxBufferedBytes: number;
+  /** Protocol ping interval; a connection that misses a pong is terminated. */ pingIntervalMs: number;
+  /** Browser origins allowed to open /ws; empty allows any. */ allowedOrigins: string[];
+  logLevel: string;
+}
+
+const schema = z.object({
+  ...clusterSecretFields,
+  PORT: env.port(3001),
+  HOST: z.string().default('127.0.0.1'),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _ . : - only').optional(),
+  PUBLIC_URL: env.url().optional(),
+  DISCOVER_URL: env.url().default('http://127.0.0.1:3000'),
+  PERSIST_URL: env.url().default('http://127.0.0.1:3100'),
+  AUTH_MODE: z.enum(['dev', 'jwt']).default('dev'),
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ALLOW_DEV_AUTH_IN_PRODUCTION: env.bool(false),
+  MAX_BODY: env.int(DEFAULT_MAX_BODY, 1, 1_000_000),
+  MAX_FRAME_BYTES: env.int(64 * 1024, 1024, 16 * 1024 * 1024),
+  HELLO_TIMEOUT_MS: env.int(5000, 100),
+  LEASE_MS: env.int(10_000, 1000, 600_000),
+  LOOKUP_CACHE_MS: env.int(1000, 0),
+  RATE_LIMIT_PER_SEC: env.int(100, 1),
+  RATE_LIMIT_BURST: env.int(200, 1),
+  MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 64 * 1024),
+  PING_INTERVAL_MS: env.int(30_000, 1000),
+  ALLOWED_ORIGINS: env.list().default([]),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export function loadConfig(vars: Record<string, string | undefined> = process.env, argv: readonly string[] = process.argv.slice(2)): Readonly<Config> {
+  const c = parseConfig(schema, vars, argv);
+  const problems: string[] = [];
+  if (c.AUTH_MODE === 'jwt' && !c.AUTH_SECRET) problems.push('  AUTH_SECRET: required when AUTH_MODE=jwt');
+  if (c.AUTH_MODE === 'dev' && c.NODE_ENV === 'production' && !c.ALLOW_DEV_AUTH_IN_PRODUCTION) {
+    problems.push('  AUTH_MODE: dev lets anyone claim any user; refused with NODE_ENV=production unless ALLOW_DEV_AUTH_IN_PRODUCTION=true');
+  }
+  if (problems.length > 0) throw new ERR_CONFIG(problems.join('\n'));
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    nodeId: c.NODE_ID,
+    publicUrl: c.PUBLIC_URL,
+    discoverUrl: c.DISCOVER_URL.replace(/\/$/, ''),
+    persistUrl: c.PERSIST_URL.replace(/\/$/, ''),
+    authMode: c.AUTH_MODE,
+    authSecret: c.AUTH_SECRET,
+    clusterSecret: resolveClusterSecret(c),
+    maxBody: c.MAX_BODY,
+    maxFrameBytes: c.MAX_FRAME_BYTES,
+    helloTimeoutMs: c.HELLO_TIMEOUT_MS,
+    leaseMs: c.LEASE_MS,
+    lookupCacheMs: c.LOOKUP_CACHE_MS,
+    rateLimitPerSec: c.RATE_LIMIT_PER_SEC,
+    rateLimitBurst: c.RATE_LIMIT_BURST,
+    maxBufferedBytes: c.MAX_BUFFERED_BYTES,
+    pingIntervalMs: c.PING_INTERVAL_MS,
+    allowedOrigins: c.ALLOWED_ORIGINS,
+    logLevel: c.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Delivery of an accepted message to every connection of its recipient and the sender's other
+ * connections: local ones directly, remote ones through discovery and the forwarder. The frame
+ * is encoded once for all local recipients.
+ */
+import type { DeliverReply, DeliverRequest } from '@chat/shared/internal-api';
+import { toWireMessage } from '@chat/shared/protocol';
+import type { ConnId, Message, NodeId, NodeInfo, UserId } from '@chat/shared/types';
+import type { Forwarder } from './forwarder.ts';
+import type { LocalConnections } from './local-connections.ts';
+import type { LookupCache } from './lookup-cache.ts';
+
+export function encodeMessageFrame(m: Message): string {
+  return JSON.stringify({ type: 'message', ...toWireMessage(m) });
+}
+
+export interface DeliveryStats {
+  local: number;
+  forwarded: number;
+}
+
+export class Delivery {
+  readonly stats: DeliveryStats = { local: 0, forwarded: 0 };
+
+  constructor(
+    private readonly selfId: NodeId,
+    private readonly local: LocalConnections,
+    private readonly cache: LookupCache,
+    private readonly forwarder: Forwarder,
+  ) {}
+
+  /** Deliver everywhere; resolves once remote forwards were answered. Never rejects. */
+  async deliver(m: Message, originConn?: ConnId): Promise<void> {
+    this.deliverLocally(m, originConn);
+    const users = m.from === m.to ? [m.to] : [m.to, m.from];
+    let placed: Map<UserId, NodeInfo[]>;
+    try {
+      placed = await this.cache.nodesOf(users);
+    } catch {
+      return; // discovery down: local delivery done, remote recipients catch up from history
+    }
+    const targets = new Map<NodeId, { node: NodeInfo; users: UserId[] }>();
+    for (const [user, nodes] of placed) {
+      for (const node of nodes) {
+        if (node.nodeId === this.selfId) continue;
+        const t = targets.get(node.nodeId) ?? { node, users: [] };
+        t.users.push(user);
+        targets.set(node.nodeId, t);
+      }
+    }
+    const item = originConn === undefined ? { message: m } : { message: m, originConn };
+    const sends: Promise<void>[] = [];
+    for (const { node, users: forUsers } of targets.values()) {
+      this.stats.forwarded++;
+      sends.push(this.forwarder.forward(node, item, forUsers));
+    }
+    await Promise.all(sends);
+  }
+
+  /** Another node forwarded a batch: hand it to our connections, report who is not here. */
+  receive(req: DeliverRequest): DeliverReply {
+    for (const { message, originConn } of req.items) this.deliverLocally(message, originConn);
+    return { absent: req.users.filter((u) => !this.local.has(u)) };
+  }
+
+  private deliverLocally(m: Message, originConn: ConnId | undefined): void {
+    const toHere = this.local.has(m.to);
+    const fromHere = m.from !== m.to && this.local.has(m.from);
+    if (!toHere && !fromHere) return;
+    const frame = encodeMessageFrame(m);
+    if (toHere) this.stats.local += this.local.sendTo(m.to, frame, originConn);
+    if (fromHere) this.stats.local += this.local.sendTo(m.from, frame, originConn);
+  }
+}

@@ -1,0 +1,36 @@
+/** History and conversation lists come from sv-persist, which owns the queries. */
+import type { InternalClient } from '@chat/shared/internal-client';
+import { ROUTES } from '@chat/shared/internal-api';
+import { HISTORY_DEFAULT_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
+import type { UserId } from '@chat/shared/types';
+
+export interface HistoryPage {
+  messages: WireMessage[];
+  more: boolean;
+}
+
+export interface HistoryParams {
+  user: UserId;
+  with: UserId;
+  before?: number | undefined;
+  after?: number | undefined;
+  limit?: number | undefined;
+}
+
+export class HistoryClient {
+  constructor(private readonly client: InternalClient, private readonly persistUrl: string) {}
+
+  history(p: HistoryParams): Promise<HistoryPage> {
+    const q = new URLSearchParams({ user: p.user, with: p.with, limit: String(p.limit ?? HISTORY_DEFAULT_LIMIT) });
+    if (p.before !== undefined) q.set('before', String(p.before));
+    if (p.after !== undefined) q.set('after', String(p.after));
+    return this.client.get<HistoryPage>(this.persistUrl, `${ROUTES.persistHistory}?${q}`);
+  }
+
+  async conversations(user: UserId, limit?: number): Promise<ConversationItem[]> {
+    const q = new URLSearchParams({ user });
+    if (limit !== undefined) q.set('limit', String(limit));
+    const reply = await this.client.get<{ items: ConversationItem[] }>(this.persistUrl, `${ROUTES.persistConversations}?${q}`);
+    return reply.items;
+  }
+}

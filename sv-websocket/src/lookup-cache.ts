@@ -1,0 +1,71 @@
+/**
+ * Short-lived cache in front of discovery. Only positive answers are cached: a user found nowhere
+ * is asked again next time, so a user who just connected is never hidden by a stale "nowhere".
+ * Concurrent misses are merged into one batched lookup (natural batching).
+ */
+import { NaturalBatcher } from '@chat/shared/batcher';
+import type { Registry } from '@chat/shared/registry';
+import type { NodeInfo, UserId } from '@chat/shared/types';
+
+interface CacheEntry {
+  nodes: NodeInfo[];
+  expires: number;
+}
+
+export class LookupCache {
+  private readonly entries = new Map<UserId, CacheEntry>();
+  private readonly misses: NaturalBatcher<UserId, NodeInfo[]>;
+  hits = 0;
+  missCount = 0;
+
+  constructor(registry: Registry, private readonly ttlMs: number, private readonly maxEntries = 100_000) {
+    this.misses = new NaturalBatcher<UserId, NodeInfo[]>({
+      name: 'discovery lookups',
+      maxBatch: 1000,
+      maxQueue: 50_000,
+      run: async (users) => {
+        const found = await registry.lookup([...new Set(users)]);
+        const expires = Date.now() + this.ttlMs;
+        return users.map((u) => {
+          const nodes = found.get(u) ?? [];
+          if (nodes.length > 0 && this.ttlMs > 0) this.remember(u, { nodes, expires });
+          return nodes;
+        });
+      },
+    });
+  }
+
+  /** The nodes holding each user (possibly including this one). */
+  async nodesOf(users: readonly UserId[]): Promise<Map<UserId, NodeInfo[]>> {
+    const out = new Map<UserId, NodeInfo[]>();
+    const pending: Promise<void>[] = [];
+    const now = Date.now();
+    for (const user of users) {
+      const hit = this.entries.get(user);
+      if (hit && hit.expires > now) {
+        this.hits++;
+        out.set(user, hit.nodes);
+      } else {
+        this.missCount++;
+        pending.push(this.misses.push(user).then((nodes) => void out.set(user, nodes)));
+      }
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    return out;
+  }
+
+  /** A node said the user is not there: ask discovery next time. */
+  invalidate(user: UserId): void {
+    this.entries.delete(user);
+  }
+
+  private remember(user: UserId, entry: CacheEntry): void {
+    // Bounded: when full, drop the oldest insertion (Map keeps insertion order).
+    if (this.entries.size >= this.maxEntries && !this.entries.has(user)) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.delete(user);
+    this.entries.set(user, entry);
+  }
+}

@@ -1,0 +1,83 @@
+/** Starts one sv-websocket node: reads config, wires the parts, listens, joins the mesh. */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { runMain } from '@chat/shared/config';
+import { InternalClient } from '@chat/shared/internal-client';
+import { createLogger } from '@chat/shared/logger';
+import { buildApp } from './app.ts';
+import { createAuthenticator } from './auth.ts';
+import { loadConfig } from './config.ts';
+import { Delivery } from './delivery.ts';
+import { Forwarder } from './forwarder.ts';
+import { HistoryClient } from './history-client.ts';
+import { LocalConnections } from './local-connections.ts';
+import { LookupCache } from './lookup-cache.ts';
+import { DirectMessageLog } from './message-log-direct.ts';
+import { createMetrics } from './metrics.ts';
+import { Presence } from './presence.ts';
+import { HttpRegistry } from './registry-http.ts';
+
+await runMain(async () => {
+  const config = loadConfig();
+  const nodeId = config.nodeId ?? `${hostname()}-${config.port || randomBytes(3).toString('hex')}`;
+  const logger = createLogger({ service: 'sv-websocket', level: config.logLevel }).child({ node: nodeId });
+  const client = new InternalClient({ secret: config.clusterSecret, timeoutMs: 5000, connections: 32 });
+
+  const registry = new HttpRegistry(client, config.discoverUrl);
+  const local = new LocalConnections();
+  const cache = new LookupCache(registry, config.lookupCacheMs);
+  const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }));
+  const delivery = new Delivery(nodeId, local, cache, forwarder);
+  const metrics = createMetrics({
+    local: () => delivery.stats.local,
+    forwarded: () => delivery.stats.forwarded,
+    cacheHits: () => cache.hits,
+    cacheMisses: () => cache.missCount,
+  });
+  forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
+  const log = new DirectMessageLog(client, config.persistUrl, {
+    onBatch: (n, ms) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); },
+  });
+  // The URL is known once listening (PORT=0 picks one); presence starts only then.
+  const node = { nodeId, url: config.publicUrl ?? '' };
+  const presence = new Presence(registry, node, config.leaseMs, local, logger.child({ module: 'presence' }));
+
+  const app = buildApp({
+    nodeId,
+    auth: createAuthenticator(config.authMode, config.authSecret),
+    local, presence, log, delivery, metrics, logger,
+    history: new HistoryClient(client, config.persistUrl),
+    limits: config,
+    clusterSecret: config.clusterSecret,
+    maxFrameBytes: config.maxFrameBytes,
+    pingIntervalMs: config.pingIntervalMs,
+    allowedOrigins: config.allowedOrigins,
+    checkReady: async () => {
+      await client.get(config.discoverUrl, '/readyz');
+      await client.get(config.persistUrl, '/readyz');
+    },
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  const { port } = app.server.address() as { port: number };
+  node.url ||= `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  await presence.start();
+  logger.info({ url: `http://${config.host}:${port}`, client: `http://${config.host}:${port}/client`, nodeId, authMode: config.authMode }, 'listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // Stop accepting and close clients with 1001, then flush what is in flight, then leave the mesh.
+    await app.close();
+    await forwarder.idle();
+    await log.close();
+    await presence.stop();
+    await client.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+});

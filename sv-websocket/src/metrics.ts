@@ -1,0 +1,42 @@
+/** Prometheus metrics of a node (prom-client), on a registry of its own so several apps can share a process. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  connections: Gauge;
+  framesIn: Counter;
+  framesOut: Counter;
+  deliveriesLocal: Counter;
+  deliveriesForwarded: Counter;
+  forwardBatchSize: Histogram;
+  appendBatchSize: Histogram;
+  appendLatency: Histogram;
+}
+
+export function createMetrics(sources: { local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  const sizes = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+  const metrics: Metrics = {
+    registry,
+    connections: new Gauge({ name: 'chat_connections', help: 'Open client WebSocket connections', registers: [registry] }),
+    framesIn: new Counter({ name: 'chat_frames_in_total', help: 'Frames received from clients', registers: [registry] }),
+    framesOut: new Counter({ name: 'chat_frames_out_total', help: 'Frames sent to clients', registers: [registry] }),
+    deliveriesLocal: new Counter({
+      name: 'chat_deliveries_local_total', help: 'Message frames handed to local connections', registers: [registry],
+      collect() { this.reset(); this.inc(sources.local()); },
+    }),
+    deliveriesForwarded: new Counter({
+      name: 'chat_deliveries_forwarded_total', help: 'Messages forwarded to other nodes (one per target node)', registers: [registry],
+      collect() { this.reset(); this.inc(sources.forwarded()); },
+    }),
+    forwardBatchSize: new Histogram({ name: 'chat_forward_batch_size', help: 'Messages per forward request', buckets: sizes, registers: [registry] }),
+    appendBatchSize: new Histogram({ name: 'chat_append_batch_size', help: 'Messages per message-log append', buckets: sizes, registers: [registry] }),
+    appendLatency: new Histogram({ name: 'chat_append_seconds', help: 'Time for the log to make a batch durable', registers: [registry] }),
+  };
+  new Gauge({
+    name: 'chat_lookup_cache_hit_ratio', help: 'Discovery cache hits / lookups', registers: [registry],
+    collect() { const h = sources.cacheHits(); const t = h + sources.cacheMisses(); this.set(t === 0 ? 0 : h / t); },
+  });
+  return metrics;
+}
