@@ -16,6 +16,7 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: Fastify
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  reply.log.warn({ issues }, 'invalid internal request body');
   void reply.code(400).send({ error: 'bad_request', message: 'invalid request body', issues });
   return undefined;
 }

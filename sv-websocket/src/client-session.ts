@@ -34,6 +34,8 @@ export interface SessionDeps {
 
 /** Frames that may arrive while `hello` is being checked; they are handled right after `welcome`. */
 const MAX_EARLY_FRAMES = 64;
+/** History and conversation queries queued per connection. */
+const MAX_PENDING_QUERIES = 16;
 
 export class ClientSession {
   readonly connId: ConnId = newId();
@@ -41,6 +43,8 @@ export class ClientSession {
   private user: UserId | undefined;
   private conn: LocalConnection | undefined;
   private early: string[] = [];
+  private queries: Promise<void> = Promise.resolve();
+  private queriesPending = 0;
   private readonly helloTimer: NodeJS.Timeout;
   private readonly bucket: TokenBucket;
   private logger: Logger;
@@ -110,9 +114,9 @@ export class ClientSession {
       case 'send':
         return void this.onSend(frame);
       case 'history':
-        return void this.onHistory(frame);
+        return this.query(() => this.onHistory(frame));
       case 'conversations':
-        return void this.onConversations(frame.limit);
+        return this.query(() => this.onConversations(frame.limit));
       case 'ping':
         return this.send({ type: 'pong' });
     }
@@ -131,6 +135,13 @@ export class ClientSession {
       this.logger.warn({ err }, 'send not accepted');
       this.sendError(err, frame.cid);
     }
+  }
+
+  /** Queries run one at a time per connection, so replies come in the order asked. */
+  private query(run: () => Promise<void>): void {
+    if (this.queriesPending >= MAX_PENDING_QUERIES) return this.sendError(new ERR_RATE_LIMITED('too many queries in flight'));
+    this.queriesPending++;
+    this.queries = this.queries.then(run).finally(() => void this.queriesPending--);
   }
 
   private async onHistory(frame: HistoryRequest): Promise<void> {

@@ -9,8 +9,11 @@ for (const insertMethod of ['unnest', 'bulkCreate'] as InsertMethod[]) {
     let url: string;
     let store: SequelizeMessageStore;
 
-    beforeEach(async () => {
+    before(async () => {
       url = await createMigratedDatabase();
+    });
+    beforeEach(async () => {
+      await withPg(url, (q) => q('TRUNCATE messages, conversation_heads'));
       store = SequelizeMessageStore.connect(url, { insertMethod });
     });
     afterEach(async () => {

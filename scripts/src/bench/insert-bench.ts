@@ -1,0 +1,57 @@
+/**
+ * Batch insert: bulkCreate vs unnest (docs/benchmarks.md). Inserts ROWS messages in batches of
+ * each size, each way, into a fresh migrated database, and prints rows/s.
+ *   npx tsx scripts/src/bench/insert-bench.ts [--rows 100000] [--batches 500,2000]
+ * Uses DATABASE_URL, or starts an embedded Postgres through the test helper.
+ */
+import { newId } from '@chat/shared/ids';
+import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { stopStartedServices } from '@chat/shared/testing/services';
+import type { NewMessage } from '@chat/shared/types';
+import { migrate } from '../../../sv-persist/src/migrate.ts';
+import { SequelizeMessageStore, type InsertMethod } from '../../../sv-persist/src/store-sequelize.ts';
+import { flagsToEnv } from '@chat/shared/config';
+
+const flags = flagsToEnv(process.argv.slice(2));
+const ROWS = Number(flags.ROWS ?? 100_000);
+const BATCHES = (flags.BATCHES ?? '500,2000').split(',').map(Number);
+const METHODS: InsertMethod[] = ['bulkCreate', 'unnest'];
+const USERS = 1000;
+
+function makeMessages(n: number, run: number): NewMessage[] {
+  const out: NewMessage[] = [];
+  for (let i = 0; i < n; i++) {
+    const from = `u${(i * 7919) % USERS}`;
+    const to = `u${(i * 104729 + 1) % USERS}`;
+    out.push({ id: newId(), from, to, cid: `r${run}-${i}`, body: `message ${i} of run ${run}, a typical short chat line`, ts: Date.now() });
+  }
+  return out;
+}
+
+async function measure(method: InsertMethod, batch: number, run: number): Promise<number> {
+  const url = await createTestDatabase();
+  await migrate(url);
+  const store = SequelizeMessageStore.connect(url, { insertMethod: method, poolMax: 2 });
+  try {
+    const msgs = makeMessages(ROWS, run);
+    await store.insertBatch(msgs.slice(0, 10)); // warm the pool
+    const started = performance.now();
+    for (let i = 10; i < msgs.length; i += batch) await store.insertBatch(msgs.slice(i, i + batch));
+    return (ROWS - 10) / ((performance.now() - started) / 1000);
+  } finally {
+    await store.close();
+  }
+}
+
+try {
+  process.stdout.write(`rows=${ROWS} batches=${BATCHES.join(',')} node=${process.version}\n`);
+  let run = 0;
+  for (const batch of BATCHES) {
+    for (const method of METHODS) {
+      const rate = await measure(method, batch, run++);
+      process.stdout.write(`${method.padEnd(10)} batch=${String(batch).padEnd(5)} ${Math.round(rate).toLocaleString('en-US')} rows/s\n`);
+    }
+  }
+} finally {
+  await stopStartedServices();
+}

@@ -1,0 +1,65 @@
+/**
+ * The bundled /client page in a real browser (Debian's chromium driven by playwright-core):
+ * two users on two nodes chat across the mesh, and history survives a reload.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('the /client test page in a browser', function () {
+  this.timeout(60_000);
+  let mesh: Mesh;
+  let browser: Browser;
+
+  before(async function () {
+    this.timeout(120_000);
+    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install the Debian package chromium (or set CHROMIUM_PATH)`);
+    mesh = await startMesh([{}, {}]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await mesh?.stop();
+  });
+
+  async function openPage(node: number, user: string, peer: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${mesh.nodes[node]!.url}/client?user=${user}&peer=${peer}`);
+    await page.waitForSelector('#status[data-state="online"]');
+    return page;
+  }
+  const bodies = (page: Page) => page.$$eval('#messages .body', (els) => els.map((e) => e.textContent));
+
+  it('chats across two nodes and keeps history across a reload', async () => {
+    const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
+    const alice = await openPage(0, a, b);
+    const bob = await openPage(1, b, a);
+    assert.equal(await alice.textContent('#node'), 'node-0');
+    assert.equal(await bob.textContent('#node'), 'node-1');
+
+    await alice.fill('#text', 'hi bob <b>not bold</b>');
+    await alice.click('#send');
+    await alice.waitForSelector('#messages li[data-state="sent"]');
+    await bob.waitForSelector('#messages li[data-state="received"]');
+    assert.deepEqual(await bodies(bob), ['hi bob <b>not bold</b>']);
+    assert.equal(await bob.$$eval('#messages b', (els) => els.length), 0, 'text is never rendered as HTML');
+
+    await bob.fill('#text', 'hello alice');
+    await bob.press('#text', 'Enter');
+    await alice.waitForFunction(() => document.querySelectorAll('#messages li').length === 2);
+    assert.deepEqual(await bodies(alice), ['hi bob <b>not bold</b>', 'hello alice']);
+
+    await alice.reload();
+    await alice.waitForSelector('#status[data-state="online"]');
+    await alice.waitForFunction(() => document.querySelectorAll('#messages li').length === 2);
+    assert.deepEqual(await bodies(alice), ['hi bob <b>not bold</b>', 'hello alice']);
+    const convs = await alice.$$eval('#conversations [data-peer]', (els) => els.map((e) => (e as HTMLElement).dataset.peer));
+    assert.deepEqual(convs, [b]);
+  });
+});

@@ -1,0 +1,92 @@
+/** Delivery and presence logic with in-memory parts: the MemoryRegistry (a product mode) and recording sockets. */
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import type { Message } from '@chat/shared/types';
+import { MemoryRegistry } from '../../../sv-discover/src/registry-memory.ts';
+import { Delivery, encodeMessageFrame } from '../../src/delivery.ts';
+import { Forwarder } from '../../src/forwarder.ts';
+import { LocalConnections } from '../../src/local-connections.ts';
+import { LookupCache } from '../../src/lookup-cache.ts';
+import { splitOps } from '../../src/presence.ts';
+import { TokenBucket } from '../../src/rate-limiter.ts';
+import { InternalClient } from '@chat/shared/internal-client';
+
+const silent = pino({ level: 'silent' });
+
+function recorder(local: LocalConnections, user: string, connId: string) {
+  const got: string[] = [];
+  local.add({ user, connId, socket: { sendRaw: (f) => got.push(f) } });
+  return got;
+}
+
+const msg = (over: Partial<Message> = {}): Message => ({ id: 'm1', seq: 1, cid: 'c1', from: 'alice', to: 'bob', body: 'hi', ts: 1, ...over });
+
+describe('Delivery (local)', () => {
+  const registry = new MemoryRegistry();
+  const client = new InternalClient({ secret: 'x'.repeat(20) });
+  after(async () => { await client.close(); await registry.close(); });
+
+  it('hands the frame to every local connection of both users except the sending one', async () => {
+    const local = new LocalConnections();
+    const bob1 = recorder(local, 'bob', 'b1');
+    const bob2 = recorder(local, 'bob', 'b2');
+    const aliceOther = recorder(local, 'alice', 'a2');
+    const aliceSender = recorder(local, 'alice', 'a1');
+    const carol = recorder(local, 'carol', 'c1');
+    const cache = new LookupCache(registry, 1000);
+    const delivery = new Delivery('self', local, cache, new Forwarder(client, () => {}, silent));
+    await delivery.deliver(msg(), 'a1');
+    const frame = encodeMessageFrame(msg());
+    assert.deepEqual([bob1, bob2, aliceOther], [[frame], [frame], [frame]]);
+    assert.deepEqual(aliceSender, []);
+    assert.deepEqual(carol, []);
+    assert.deepEqual(JSON.parse(frame), { type: 'message', id: 'm1', seq: 1, cid: 'c1', from: 'alice', to: 'bob', body: 'hi', ts: 1 });
+  });
+
+  it('reports users it does not hold as absent when receiving a forward', () => {
+    const local = new LocalConnections();
+    const bob = recorder(local, 'bob', 'b1');
+    const delivery = new Delivery('self', local, new LookupCache(registry, 1000), new Forwarder(client, () => {}, silent));
+    const reply = delivery.receive({ users: ['bob', 'alice'], items: [{ message: msg() }] });
+    assert.deepEqual(reply.absent, ['alice']);
+    assert.equal(bob.length, 1);
+  });
+});
+
+describe('LookupCache', () => {
+  it('caches only users found somewhere, and forgets on invalidate', async () => {
+    const registry = new MemoryRegistry();
+    const cache = new LookupCache(registry, 60_000);
+    assert.deepEqual((await cache.nodesOf(['bob'])).get('bob'), []);
+    await registry.renewLease({ nodeId: 'n1', url: 'http://127.0.0.1:1' }, 60_000);
+    await registry.updateEntries('n1', [{ user: 'bob', connId: 'k1' }], []);
+    // not cached while nowhere: found at once
+    assert.deepEqual((await cache.nodesOf(['bob'])).get('bob')?.map((n) => n.nodeId), ['n1']);
+    await registry.updateEntries('n1', [], ['k1']);
+    assert.deepEqual((await cache.nodesOf(['bob'])).get('bob')?.map((n) => n.nodeId), ['n1'], 'served from cache');
+    cache.invalidate('bob');
+    assert.deepEqual((await cache.nodesOf(['bob'])).get('bob'), []);
+    assert.ok(cache.hits >= 1 && cache.missCount >= 3);
+    await registry.close();
+  });
+});
+
+describe('presence ops', () => {
+  it('cancels a connection opened and closed within one batch', () => {
+    const out = splitOps([{ add: { user: 'a', connId: '1' } }, { add: { user: 'b', connId: '2' } }, { remove: '1' }, { remove: '9' }]);
+    assert.deepEqual(out, { add: [{ user: 'b', connId: '2' }], remove: ['9'] });
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows the burst, then the rate', () => {
+    let now = 0;
+    const bucket = new TokenBucket(2, 3, () => now);
+    assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
+    now += 500;
+    assert.equal(bucket.take(), true);
+    assert.equal(bucket.take(), false);
+    now += 10_000;
+    assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
+  });
+});
