@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { Registry } from '@chat/shared/registry';
 import {
-  entriesRequestSchema, leaseRequestSchema, lookupRequestSchema, ROUTES,
+  entriesRequestSchema, leaseRequestSchema, lookupRequestSchema, removeNodeRequestSchema, ROUTES,
   type LeaseReply, type LookupReply,
 } from '@chat/shared/internal-api';
 
@@ -35,6 +35,14 @@ export function registerRoutes(app: FastifyInstance, registry: Registry): void {
     const body = parseBody(entriesRequestSchema, req.body, reply);
     if (!body) return reply;
     await registry.updateEntries(body.nodeId, body.add, body.remove);
+    return { ok: true };
+  });
+
+  app.post(ROUTES.discoverRemoveNode, async (req, reply) => {
+    const body = parseBody(removeNodeRequestSchema, req.body, reply);
+    if (!body) return reply;
+    await registry.removeNode(body.nodeId);
+    req.log.info({ nodeId: body.nodeId }, 'node left');
     return { ok: true };
   });
 

@@ -1,7 +1,7 @@
 /**
  * Batch insert: bulkCreate vs unnest (docs/benchmarks.md). Inserts ROWS messages in batches of
  * each size, each way, into a fresh migrated database, and prints rows/s.
- *   npx tsx scripts/src/bench/insert-bench.ts [--rows 100000] [--batches 500,2000]
+ *   npx tsx scripts/src/bench/insert-bench.ts [--rows 100000] [--batches 500,2000] [--methods bulkCreate,unnest]
  * Uses DATABASE_URL, or starts an embedded Postgres through the test helper.
  */
 import { newId } from '@chat/shared/ids';
@@ -15,7 +15,7 @@ import { flagsToEnv } from '@chat/shared/config';
 const flags = flagsToEnv(process.argv.slice(2));
 const ROWS = Number(flags.ROWS ?? 100_000);
 const BATCHES = (flags.BATCHES ?? '500,2000').split(',').map(Number);
-const METHODS: InsertMethod[] = ['bulkCreate', 'unnest'];
+const METHODS = (flags.METHODS ?? 'bulkCreate,unnest').split(',') as InsertMethod[];
 const USERS = 1000;
 
 function makeMessages(n: number, run: number): NewMessage[] {

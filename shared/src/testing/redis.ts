@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { freePort, onStop } from './services.ts';
 
@@ -40,9 +39,10 @@ async function spawnRedis(): Promise<string> {
   let output = '';
   child.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
   child.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
-  const exited = once(child, 'exit').then(() => undefined);
+  // Not events.once: that would also reject on 'error', which spawnError already reports.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<never>((_, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'ENOENT'
         ? new Error(`${REDIS_SERVER} not found: install the Debian package redis-server (apt-get install redis-server), or set REDIS_URL`)
         : new Error(`could not start ${REDIS_SERVER}: ${err.message}`, { cause: err }));

@@ -36,6 +36,7 @@ const routes = [
   { url: ROUTES.discoverLease, body: { ...node, ttlMs: 60_000 } },
   { url: ROUTES.discoverEntries, body: { nodeId: node.nodeId, add: [{ user: 'alice', connId: 'c1' }], remove: [] } },
   { url: ROUTES.discoverLookup, body: { users: ['alice'] } },
+  { url: ROUTES.discoverRemoveNode, body: { nodeId: node.nodeId } },
 ];
 
 function suite(name: string, makeRegistry: () => Promise<{ registry: DiscoverRegistry; close(): Promise<void> }>) {
@@ -78,6 +79,13 @@ function suite(name: string, makeRegistry: () => Promise<{ registry: DiscoverReg
       assert.equal(res.statusCode, 200);
       res = await post(app, ROUTES.discoverLookup, { users: ['alice', 'bob'] });
       assert.deepEqual(res.json<LookupReply>(), { nodes: { bob: [node] } });
+
+      res = await post(app, ROUTES.discoverRemoveNode, { nodeId: node.nodeId });
+      assert.equal(res.statusCode, 200);
+      res = await post(app, ROUTES.discoverLookup, { users: ['bob'] });
+      assert.deepEqual(res.json<LookupReply>(), { nodes: {} });
+      res = await post(app, ROUTES.discoverLease, { ...node, ttlMs: 60_000 });
+      assert.deepEqual(res.json<LeaseReply>(), { known: false }, 'the lease went with the node');
     });
 
     for (const { url, body } of routes) {

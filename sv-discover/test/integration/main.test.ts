@@ -27,7 +27,7 @@ async function startMain(env: Record<string, string>): Promise<{ child: ChildPro
 for (const mode of ['memory', 'redis'] as const) {
   describe(`sv-discover main.ts (${mode} registry)`, () => {
     it('listens, serves the internal API, and exits 0 on SIGTERM', async () => {
-      const env = mode === 'redis' ? { REDIS_URL: await startTestRedis(), REDIS_PREFIX: uniqueRedisPrefix('main') } : {};
+      const env: Record<string, string> = mode === 'redis' ? { REDIS_URL: await startTestRedis(), REDIS_PREFIX: uniqueRedisPrefix('main') } : {};
       const { child, url } = await startMain(env);
       const exited = once(child, 'exit');
       try {
