@@ -9,7 +9,7 @@ export interface Config {
   /** Interface to bind. @default 127.0.0.1 */ host: string;
   /** Id of this node in the registry; unset means `${hostname}-${listening port}`. */ nodeId: string | undefined;
   /** Base URL other nodes use to forward to this one. @default http://HOST:PORT */ publicUrl: string | undefined;
-  /** sv-discover base URL. */ discoverUrl: string;
+  /** sv-discover base URLs (several instances on one Redis: failover in order). */ discoverUrls: string[];
   /** sv-persist base URL (direct mode ingest, history). */ persistUrl: string;
   authMode: 'dev' | 'jwt';
   /** HS256 secret of client JWTs (jwt mode). */ authSecret: string | undefined;
@@ -32,7 +32,7 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _ . : - only').optional(),
   PUBLIC_URL: env.url().optional(),
-  DISCOVER_URL: env.url().default('http://127.0.0.1:3000'),
+  DISCOVER_URL: env.list().pipe(z.array(z.url()).min(1)).default(['http://127.0.0.1:3000']),
   PERSIST_URL: env.url().default('http://127.0.0.1:3100'),
   AUTH_MODE: z.enum(['dev', 'jwt']).default('dev'),
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -63,7 +63,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     host: c.HOST,
     nodeId: c.NODE_ID,
     publicUrl: c.PUBLIC_URL,
-    discoverUrl: c.DISCOVER_URL.replace(/\/$/, ''),
+    discoverUrls: c.DISCOVER_URL.map((u) => u.replace(/\/$/, '')),
     persistUrl: c.PERSIST_URL.replace(/\/$/, ''),
     authMode: c.AUTH_MODE,
     authSecret: c.AUTH_SECRET,

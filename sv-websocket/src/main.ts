@@ -23,7 +23,7 @@ await runMain(async () => {
   const logger = createLogger({ service: 'sv-websocket', level: config.logLevel }).child({ node: nodeId });
   const client = new InternalClient({ secret: config.clusterSecret, timeoutMs: 5000, connections: 32 });
 
-  const registry = new HttpRegistry(client, config.discoverUrl);
+  const registry = new HttpRegistry(client, config.discoverUrls);
   const local = new LocalConnections();
   const cache = new LookupCache(registry, config.lookupCacheMs);
   const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }));
@@ -53,7 +53,7 @@ await runMain(async () => {
     pingIntervalMs: config.pingIntervalMs,
     allowedOrigins: config.allowedOrigins,
     checkReady: async () => {
-      await client.get(config.discoverUrl, '/readyz');
+      await Promise.any(config.discoverUrls.map((url) => client.get(url, '/readyz')));
       await client.get(config.persistUrl, '/readyz');
     },
   });

@@ -1,29 +1,53 @@
-/** The Registry port as seen from a node: sv-discover over HTTP with the cluster secret. */
+/**
+ * The Registry port as seen from a node: sv-discover over HTTP with the cluster secret. Several
+ * sv-discover instances (on one Redis) may be listed; a request that fails moves on to the next
+ * one, and the node sticks with whichever answered.
+ */
 import type { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type LeaseReply, type LookupReply } from '@chat/shared/internal-api';
 import type { ConnEntry, Registry } from '@chat/shared/registry';
 import type { ConnId, NodeId, NodeInfo, UserId } from '@chat/shared/types';
 
 export class HttpRegistry implements Registry {
-  constructor(private readonly client: InternalClient, private readonly baseUrl: string) {}
+  private current = 0;
+
+  constructor(private readonly client: InternalClient, private readonly baseUrls: readonly string[]) {
+    if (baseUrls.length === 0) throw new Error('HttpRegistry needs at least one sv-discover URL');
+  }
 
   async renewLease(node: NodeInfo, ttlMs: number): Promise<boolean> {
-    const reply = await this.client.post<LeaseReply>(this.baseUrl, ROUTES.discoverLease, { ...node, ttlMs });
+    const reply = await this.post<LeaseReply>(ROUTES.discoverLease, { ...node, ttlMs });
     return reply.known;
   }
 
   async updateEntries(nodeId: NodeId, add: readonly ConnEntry[], remove: readonly ConnId[]): Promise<void> {
-    await this.client.post(this.baseUrl, ROUTES.discoverEntries, { nodeId, add, remove });
+    await this.post(ROUTES.discoverEntries, { nodeId, add, remove });
   }
 
   async lookup(users: readonly UserId[]): Promise<Map<UserId, NodeInfo[]>> {
-    const reply = await this.client.post<LookupReply>(this.baseUrl, ROUTES.discoverLookup, { users });
+    const reply = await this.post<LookupReply>(ROUTES.discoverLookup, { users });
     return new Map(Object.entries(reply.nodes));
   }
 
   async removeNode(nodeId: NodeId): Promise<void> {
-    await this.client.post(this.baseUrl, ROUTES.discoverRemoveNode, { nodeId });
+    await this.post(ROUTES.discoverRemoveNode, { nodeId });
   }
 
   async close(): Promise<void> {}
+
+  /** POST to the current instance, then to each other one in turn; rejects with the last error. */
+  private async post<R>(path: string, body: unknown): Promise<R> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.baseUrls.length; tried++) {
+      const i = (this.current + tried) % this.baseUrls.length;
+      try {
+        const reply = await this.client.post<R>(this.baseUrls[i]!, path, body);
+        this.current = i;
+        return reply;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
 }

@@ -1,0 +1,56 @@
+/**
+ * The Kafka message log's record format and `seq` rule, shared by the producer (sv-websocket) and
+ * the consumer (sv-persist) so both sides agree by construction.
+ *
+ * - key = conversationKey(from, to): a conversation always lands in one partition, in order.
+ * - value = JSON of the NewMessage (id, from, to, cid, body, ts), validated on the way in.
+ * - seq = generation · 2^40 + offset of the record in its partition. Offsets strictly increase
+ *   in a partition in the order the broker made records durable, which is exactly the order
+ *   PROTOCOL.md asks of `seq`. The generation (KAFKA_SEQ_GENERATION) is bumped by an operator who
+ *   recreates the topic or changes its partition count, so seqs keep increasing after either.
+ */
+import { Partitioners } from 'kafkajs';
+import { newMessageSchema } from './internal-api.ts';
+import { conversationKey, type NewMessage } from './types.ts';
+
+/** Room for 2^40 (~1.1e12) records per partition per generation; 8191 generations fit below 2^53. */
+export const OFFSET_BITS = 40;
+export const MAX_GENERATION = Math.floor(Number.MAX_SAFE_INTEGER / 2 ** OFFSET_BITS);
+
+export function seqFromOffset(generation: number, offset: string | number | bigint): number {
+  const off = Number(offset);
+  if (!Number.isSafeInteger(off) || off < 0 || off >= 2 ** OFFSET_BITS) throw new RangeError(`offset ${offset} out of range`);
+  return generation * 2 ** OFFSET_BITS + off;
+}
+
+export function recordKey(m: Pick<NewMessage, 'from' | 'to'>): string {
+  return conversationKey(m.from, m.to);
+}
+
+export function encodeRecordValue(m: NewMessage): string {
+  return JSON.stringify({ id: m.id, from: m.from, to: m.to, cid: m.cid, body: m.body, ts: m.ts });
+}
+
+/** The message in a record value, or undefined for a record that is not one of ours (logged and skipped by the consumer). */
+export function decodeRecordValue(value: Buffer | null): NewMessage | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = newMessageSchema.safeParse(JSON.parse(value.toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const javaCompatible = Partitioners.DefaultPartitioner();
+
+/**
+ * The partition of a key among `partitions`: the same murmur2 rule as kafkajs's (and Java's)
+ * default partitioner. The producer sets it explicitly so it knows which records share a
+ * partition in one produce request, and so each record's offset (its seq) follows from the
+ * partition's base offset.
+ */
+export function partitionFor(key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+  return javaCompatible({ topic: '', partitionMetadata, message: { key, value: null } });
+}
