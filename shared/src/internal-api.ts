@@ -3,7 +3,7 @@
  * Every one is validated on arrival with these schemas; every request carries the cluster secret.
  */
 import { z } from 'zod';
-import { cidSchema, HISTORY_MAX_LIMIT, userIdSchema } from './protocol.ts';
+import { bodySchema, cidSchema, HISTORY_MAX_LIMIT, userIdSchema } from './protocol.ts';
 
 const idSchema = z.string().min(1).max(64);
 const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
@@ -26,7 +26,7 @@ export const ROUTES = {
 export const AUTH_HEADER = 'x-cluster-auth';
 
 export const newMessageSchema = z.object({
-  id: idSchema, from: userIdSchema, to: userIdSchema, cid: cidSchema, body: z.string().min(1), ts: tsSchema,
+  id: idSchema, from: userIdSchema, to: userIdSchema, cid: cidSchema, body: bodySchema, ts: tsSchema,
 });
 export const messageSchema = newMessageSchema.extend({ seq: seqSchema });
 

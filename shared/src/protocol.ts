@@ -15,7 +15,10 @@ export const DEFAULT_MAX_BODY = 4000;
 export type WireErrorCode = 'bad_request' | 'unauthorized' | 'too_large' | 'rate_limited' | 'unavailable';
 
 export const userIdSchema = z.string().regex(USER_ID, 'user ids match ^[A-Za-z0-9_.-]{1,64}$');
-export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH);
+/** Postgres text cannot hold U+0000, so no stored string may carry one. */
+const noNul = (s: string) => !s.includes('\u0000');
+export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH).refine(noNul, 'must not contain NUL characters');
+export const bodySchema = z.string().min(1, 'body must not be empty').refine(noNul, 'must not contain NUL characters');
 const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const limitSchema = z.number().int().min(1).max(HISTORY_MAX_LIMIT);
 
@@ -28,7 +31,7 @@ const sendSchema = z.object({
   type: z.literal('send'),
   to: userIdSchema,
   // Length is checked after parsing so an over-long body gets `too_large`, not `bad_request`.
-  body: z.string().min(1, 'body must not be empty'),
+  body: bodySchema,
   cid: cidSchema,
 });
 const historySchema = z.object({

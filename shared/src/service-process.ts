@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './testing/services.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+
 
 export const SERVICE_MAIN = {
   'sv-discover': 'sv-discover/src/main.ts',
@@ -38,7 +38,9 @@ export interface StartOptions {
 export async function startService(service: keyof typeof SERVICE_MAIN, env: Record<string, string>, opts: StartOptions = {}): Promise<ServiceProcess> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(TSX, [SERVICE_MAIN[service]], {
+  // `node --import tsx`, not the tsx CLI: the CLI runs the service in a grandchild, which a
+  // SIGKILL of the CLI would leave running.
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVICE_MAIN[service]], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

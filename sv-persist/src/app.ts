@@ -13,6 +13,7 @@ import { wireCode } from '@chat/shared/errors';
 import type { z } from 'zod';
 import type { BatchWriter } from './batch-writer.ts';
 import type { MessageStore } from './store.ts';
+import type { PersistMetrics } from './metrics.ts';
 
 export interface AppDeps {
   store: MessageStore;
@@ -20,6 +21,14 @@ export interface AppDeps {
   /** The cluster secret every /internal/* request must prove. */
   secret: string;
   logger: Logger;
+  /**
+   * Serve the direct-mode ingest route. Kafka mode turns it off: seq from the Postgres sequence and
+   * seq from offsets must never mix in one table (they would collide on (conv, seq)). @default true
+   */
+  ingest?: boolean;
+  /** Kafka mode: readiness also needs the consumer in its group. */
+  consumer?: { isReady(): boolean };
+  metrics?: PersistMetrics;
   /** Readiness waits this long for the database. @default 2000 */
   readyTimeoutMs?: number;
 }
@@ -66,7 +75,17 @@ export function buildApp(deps: AppDeps) {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
   app.get('/readyz', async (req, reply) => {
+    if (deps.consumer && !deps.consumer.isReady()) {
+      return reply.code(503).send({ ok: false, error: 'unavailable', reason: 'kafka consumer not in its group' });
+    }
     try {
       await withTimeout(deps.store.ping(), deps.readyTimeoutMs ?? 2000);
       return { ok: true };
@@ -76,11 +95,13 @@ export function buildApp(deps: AppDeps) {
     }
   });
 
-  app.post(ROUTES.persistIngest, async (req): Promise<IngestReply> => {
-    const body = parse(ingestRequestSchema, req.body);
-    // Resolves only after the batch holding these messages committed.
-    return { accepted: await deps.writer.write(body.messages) };
-  });
+  if (deps.ingest !== false) {
+    app.post(ROUTES.persistIngest, async (req): Promise<IngestReply> => {
+      const body = parse(ingestRequestSchema, req.body);
+      // Resolves only after the batch holding these messages committed.
+      return { accepted: await deps.writer.write(body.messages) };
+    });
+  }
 
   app.get(ROUTES.persistHistory, async (req) => deps.store.history(parse(historyQuerySchema, req.query)));
 

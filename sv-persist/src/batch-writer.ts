@@ -1,7 +1,8 @@
 /**
- * The single writer of sv-persist: whoever hands in messages (the ingest route now, a Kafka
- * consumer later) goes through one natural batcher, so requests from many nodes merge into one
- * insert while the previous one is in flight, and `seq` follows the order messages were written.
+ * The single writer of sv-persist in direct mode: the ingest route hands messages to one natural
+ * batcher, so requests from many nodes merge into one insert while the previous one is in flight,
+ * and `seq` follows the order messages were written. (Kafka mode does not use it: the log fixes
+ * seq there, and consumer.ts inserts each partition's batches itself.)
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import { ERR_QUEUE_FULL, ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { clusterSecretFields, env, parseConfig, resolveClusterSecret } from '@chat/shared/config';
+import { MAX_GENERATION } from '@chat/shared/kafka-log';
 import type { InsertMethod } from './store-sequelize.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -19,6 +20,14 @@ export interface Config {
   /** Most messages queued behind the insert in flight; past it ingest answers 503. @default 50000 */ maxQueue: number;
   /** Batch insert statement. @default unnest */ insertMethod: InsertMethod;
   /** Sequelize pool size. @default 10 */ poolMax: number;
+  /** Kafka brokers; empty means direct mode (nodes POST to the ingest route, seq from Postgres). */ kafkaBrokers: string[];
+  /** Topic of the message log. @default chat-messages */ kafkaTopic: string;
+  /** Consumer group of the persisters. @default chat-persist */ kafkaGroupId: string;
+  /** seq = generation · 2^40 + offset; must equal the nodes' value. @default 0 */ kafkaSeqGeneration: number;
+  /** Longest a fetch waits for data (the mock broker always waits all of it on an empty fetch). @default 100 */ kafkaMaxWaitMs: number;
+  /** Group session timeout: how soon a dead persister's partitions move on. @default 30000 */ kafkaSessionTimeoutMs: number;
+  /** How long a rebalance waits for members to rejoin. @default 60000 */ kafkaRebalanceTimeoutMs: number;
+  /** Partitions whose batches are inserted at the same time (one pooled connection each). @default 3 */ kafkaConcurrency: number;
 }
 
 const schema = z.object({
@@ -32,6 +41,14 @@ const schema = z.object({
   PERSIST_MAX_QUEUE: env.int(50_000, 1, 1_000_000),
   PERSIST_INSERT_METHOD: z.enum(['unnest', 'bulkCreate']).default('unnest'),
   PG_POOL_MAX: env.int(10, 1, 100),
+  KAFKA_BROKERS: env.list().optional(),
+  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name').default('chat-messages'),
+  KAFKA_GROUP_ID: z.string().min(1).default('chat-persist'),
+  KAFKA_SEQ_GENERATION: env.int(0, 0, MAX_GENERATION),
+  KAFKA_MAX_WAIT_MS: env.int(100, 1, 30_000),
+  KAFKA_CONCURRENCY: env.int(3, 1, 64),
+  KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
+  KAFKA_REBALANCE_TIMEOUT_MS: env.int(60_000, 1000, 3_600_000),
   ...clusterSecretFields,
 });
 
@@ -49,5 +66,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     maxQueue: c.PERSIST_MAX_QUEUE,
     insertMethod: c.PERSIST_INSERT_METHOD,
     poolMax: c.PG_POOL_MAX,
+    kafkaBrokers: c.KAFKA_BROKERS ?? [],
+    kafkaTopic: c.KAFKA_TOPIC,
+    kafkaGroupId: c.KAFKA_GROUP_ID,
+    kafkaSeqGeneration: c.KAFKA_SEQ_GENERATION,
+    kafkaMaxWaitMs: c.KAFKA_MAX_WAIT_MS,
+    kafkaConcurrency: c.KAFKA_CONCURRENCY,
+    kafkaSessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
+    kafkaRebalanceTimeoutMs: c.KAFKA_REBALANCE_TIMEOUT_MS,
   });
 }

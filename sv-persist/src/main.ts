@@ -1,5 +1,6 @@
 /**
- * sv-persist: load config, (embedded Postgres), migrations, store, writer, HTTP. On SIGTERM/SIGINT:
+ * sv-persist: load config, (embedded Postgres), migrations, store, writer, HTTP, and with
+ * KAFKA_BROKERS the consumer. On SIGTERM/SIGINT: stop the consumer (it commits what is stored),
  * stop accepting, drain the writer, close the store, stop the embedded Postgres, exit.
  */
 import { runMain } from '@chat/shared/config';
@@ -7,14 +8,21 @@ import { createLogger } from '@chat/shared/logger';
 import { buildApp } from './app.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { loadConfig } from './config.ts';
+import { KafkaPersistConsumer } from './consumer.ts';
+import { createKafka } from '@chat/shared/kafka-client';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded-postgres.ts';
+import { createPersistMetrics, type PersistMetrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
 import { SequelizeMessageStore } from './store-sequelize.ts';
 
 async function main(): Promise<void> {
   // embedded-postgres installs exit hooks on SIGINT/SIGTERM that stop Postgres and exit at once;
-  // we stop it ourselves, after the writer has drained.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+  // we stop it ourselves, after the writer has drained. Only the listeners `listeners()` shows:
+  // removeAllListeners would also drop the hidden one through which tsx's parent process learns
+  // that we handle the signal, and tsx then SIGKILLs us ~60 ms into the graceful shutdown.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+  }
 
   const config = loadConfig();
   const logger = createLogger({ service: 'sv-persist', level: config.logLevel });
@@ -33,21 +41,36 @@ async function main(): Promise<void> {
   }
   const store = SequelizeMessageStore.connect(databaseUrl, { insertMethod: config.insertMethod, poolMax: config.poolMax });
   const batchLog = logger.child({ module: 'writer' });
+  let metrics: PersistMetrics | undefined;
   const writer = new BatchWriter(store, {
     maxBatch: config.maxBatch,
     maxQueue: config.maxQueue,
-    onBatch: (size, ms) => batchLog.debug({ size, ms: Math.round(ms) }, 'batch committed'),
+    onBatch: (size, ms) => {
+      metrics?.batch(size, ms / 1000);
+      batchLog.debug({ size, ms: Math.round(ms) }, 'batch committed');
+    },
   });
-  const app = buildApp({ store, writer, secret: config.clusterSecret, logger });
+  // Kafka mode: the log fixes seq and the consumer stores it; the ingest route is off (app.ts).
+  const consumer = config.kafkaBrokers.length === 0 ? undefined : new KafkaPersistConsumer(
+    createKafka({ brokers: config.kafkaBrokers, clientId: 'sv-persist' }, logger), store, logger, {
+      topic: config.kafkaTopic, groupId: config.kafkaGroupId, seqGeneration: config.kafkaSeqGeneration,
+      maxWaitTimeInMs: config.kafkaMaxWaitMs, maxChunk: config.maxBatch, concurrency: config.kafkaConcurrency,
+      sessionTimeout: config.kafkaSessionTimeoutMs, rebalanceTimeout: config.kafkaRebalanceTimeoutMs,
+      // kafkajs wants it well below the session timeout; its default is 3000.
+      heartbeatInterval: Math.min(3000, Math.floor(config.kafkaSessionTimeoutMs / 3)),
+    });
+  metrics = createPersistMetrics(consumer && (() => consumer.stats));
+  const app = buildApp({ store, writer, secret: config.clusterSecret, logger, metrics, ingest: !consumer, ...(consumer && { consumer }) });
   const url = await app.listen({ port: config.port, host: config.host });
-  logger.info({ url, insertMethod: config.insertMethod, embedded: embedded !== undefined }, 'listening');
-
+  logger.info({ url, insertMethod: config.insertMethod, embedded: embedded !== undefined, kafka: consumer !== undefined }, 'listening');
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
     try {
+      // The consumer finishes its chunk in hand and commits the offsets of what is stored.
+      await consumer?.stop();
       // Close the listener first; requests already in flight still get their answers.
       await Promise.all([app.close(), writer.close()]);
       await store.close();
@@ -60,6 +83,19 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  // Started after listen, so /healthz answers (and /readyz says why not ready) while it joins,
+  // which can take a session timeout when a killed persister's membership must expire first.
+  try {
+    await consumer?.start();
+  } catch (err) {
+    if (closing) return;
+    closing = true;
+    await app.close();
+    await store.close();
+    await embedded?.stop();
+    throw err;
+  }
 }
 
 await runMain(main);

@@ -38,6 +38,25 @@ export const INSERT_UNNEST = `WITH ins AS (
 )
 SELECT id, seq, ts FROM ins`;
 
+/**
+ * Kafka mode, one statement: insert messages whose seq the log fixed (offset-derived, $8), skip any
+ * row that hits a unique key (a replayed record: same id; a retried send: same (sender, cid)), move
+ * the heads forward, and return the inserted ids with `regressed` when the conversation already
+ * had a higher seq (read from the statement's snapshot, i.e. before this statement's own head moves).
+ */
+export const INSERT_LOGGED = `WITH ins AS (
+  INSERT INTO messages (id, seq, conv, sender, recipient, cid, body, ts)
+  SELECT id, seq, conv, sender, recipient, cid, body, ts FROM unnest(
+    $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[]
+  ) WITH ORDINALITY AS t(id, conv, sender, recipient, cid, body, ts, seq, ord) ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id, seq, ts, sender, recipient
+), heads AS (
+  ${headsUpsert('ins')}
+)
+SELECT ins.id, coalesce(h.last_seq > ins.seq, false) AS regressed
+  FROM ins LEFT JOIN conversation_heads h ON h.user_id = ins.sender AND h.peer = ins.recipient`;
+
 /** After bulkCreate: heads of the rows inserted by this transaction, $1 = their ids. */
 export const HEADS_FROM_IDS = headsUpsert('(SELECT id, seq, ts, sender, recipient FROM messages WHERE id = ANY($1::uuid[]))');
 

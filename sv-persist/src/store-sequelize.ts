@@ -11,11 +11,11 @@ import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
 import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
-import { conversationKey, type Accepted, type NewMessage } from '@chat/shared/types';
+import { conversationKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder, type BatchPlan, type StoredResult } from './batch-plan.ts';
 import { defineMessageModel, INSERT_FIELDS, type MessageModel } from './models/message.ts';
 import * as sql from './sql.ts';
-import type { HistoryPage, MessageStore } from './store.ts';
+import type { HistoryPage, LoggedInsertResult, MessageStore } from './store.ts';
 
 export type InsertMethod = 'unnest' | 'bulkCreate';
 
@@ -40,6 +40,16 @@ const UNAVAILABLE = new Set([
 
 function toWire(r: MessageRow): WireMessage {
   return { id: r.id, seq: Number(r.seq), cid: r.cid, from: r.sender, to: r.recipient, body: r.body, ts: Number(r.ts) };
+}
+
+/**
+ * Postgres text cannot hold U+0000, which JSON (and so a client's body or cid) can: one such
+ * message would fail its whole batch forever and stall its Kafka partition. It is stored as U+FFFD,
+ * the same way every time, so replays and retries still match.
+ */
+function pgSafe(m: Message): Message {
+  if (!m.body.includes('\0') && !m.cid.includes('\0')) return m;
+  return { ...m, body: m.body.replaceAll('\0', '\uFFFD'), cid: m.cid.replaceAll('\0', '\uFFFD') };
 }
 
 export class SequelizeMessageStore implements MessageStore {
@@ -71,6 +81,33 @@ export class SequelizeMessageStore implements MessageStore {
     const stored = await this.guard(() => this.sequelize.transaction((t) =>
       this.insertMethod === 'unnest' ? this.insertUnnest(plan, t) : this.insertBulkCreate(plan, t)));
     return resultsInOrder(plan, stored);
+  }
+
+  /**
+   * Always the one-statement unnest insert (whatever `insertMethod`): the seq comes with the rows,
+   * and the rare rows it skips are looked up afterwards to tell replays from seq collisions.
+   */
+  async insertLogged(msgs: Message[]): Promise<LoggedInsertResult> {
+    if (msgs.length === 0) return { inserted: 0, duplicates: 0, regressed: [], collided: [] };
+    const rows = msgs.map(pgSafe);
+    const bind = [
+      rows.map((m) => m.id), rows.map((m) => conversationKey(m.from, m.to)), rows.map((m) => m.from),
+      rows.map((m) => m.to), rows.map((m) => m.cid), rows.map((m) => m.body), rows.map((m) => m.ts), rows.map((m) => m.seq),
+    ];
+    return this.guard(() => this.sequelize.transaction(async (transaction) => {
+      const inserted = await this.sequelize.query<{ id: string; regressed: boolean }>(sql.INSERT_LOGGED, {
+        bind, type: QueryTypes.SELECT, transaction,
+      });
+      const regressed = inserted.filter((r) => r.regressed).map((r) => r.id);
+      if (inserted.length === rows.length) return { inserted: inserted.length, duplicates: 0, regressed, collided: [] };
+      // Skipped rows: stored under their (from, cid) (now, including by an earlier row of this
+      // statement) is a duplicate; anything else lost its (conv, seq) to another message.
+      const fresh = new Set(inserted.map((r) => r.id));
+      const skipped = rows.filter((m) => !fresh.has(m.id));
+      const stored = await this.lookup(skipped, transaction);
+      const collided = skipped.filter((m) => !stored.has(`${m.from}\n${m.cid}`)).map((m) => m.id);
+      return { inserted: inserted.length, duplicates: skipped.length - collided.length, regressed, collided };
+    }));
   }
 
   private async insertUnnest(plan: BatchPlan, transaction: Transaction): Promise<StoredResult[]> {

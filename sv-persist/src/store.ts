@@ -4,13 +4,31 @@
  */
 import type { ConversationItem, WireMessage } from '@chat/shared/protocol';
 import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
-import type { Accepted, NewMessage } from '@chat/shared/types';
+import type { Accepted, Message, NewMessage } from '@chat/shared/types';
 
 export interface HistoryPage {
   /** Ascending `seq`, whichever direction was paged. */
   messages: WireMessage[];
   /** True when more rows exist beyond this page in the direction paged (older for `before`/none, newer for `after`). */
   more: boolean;
+}
+
+/** What one `insertLogged` call did with its messages (each message is counted once). */
+export interface LoggedInsertResult {
+  /** New rows. */
+  inserted: number;
+  /** Already stored under the same (from, cid): a replayed record or a retried send; the first row stays. */
+  duplicates: number;
+  /**
+   * Ids stored with a seq below their conversation's last seq: the log's offsets went back (topic
+   * recreated, or partition count changed, without a new seq generation). Stored, but out of order.
+   */
+  regressed: string[];
+  /**
+   * Ids NOT stored because another message already holds their (conversation, seq): the same cause
+   * as `regressed`, landing on a seq in use. Their senders were acked; an operator must act.
+   */
+  collided: string[];
 }
 
 export interface MessageStore {
@@ -22,6 +40,14 @@ export interface MessageStore {
    * Rejects with ERR_STORE_UNAVAILABLE when the database cannot be reached; nothing is then stored.
    */
   insertBatch(msgs: NewMessage[]): Promise<Accepted[]>;
+  /**
+   * Kafka mode: store messages whose `seq` the message log already fixed, in one transaction with
+   * the conversation heads (which only move forward). Idempotent: a message whose id or (from, cid)
+   * is stored already is skipped, so replaying records or a retried send never duplicates a row.
+   * Rejects (nothing stored) when the statement fails; ERR_STORE_UNAVAILABLE when the database
+   * cannot be reached.
+   */
+  insertLogged(msgs: Message[]): Promise<LoggedInsertResult>;
   /** A page of the conversation of `q.user` and `q.with`, keyset-paginated by `seq`. */
   history(q: HistoryQuery): Promise<HistoryPage>;
   /** The user's conversations with their last message, newest first. */

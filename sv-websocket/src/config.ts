@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { clusterSecretFields, env, parseConfig, resolveClusterSecret } from '@chat/shared/config';
 import { ERR_CONFIG } from '@chat/shared/errors';
+import { MAX_GENERATION } from '@chat/shared/kafka-log';
 import { DEFAULT_MAX_BODY } from '@chat/shared/protocol';
 
 export interface Config {
@@ -23,6 +24,12 @@ export interface Config {
   /** A connection whose unsent buffer passes this many bytes is closed (slow consumer). */ maxBufferedBytes: number;
   /** Protocol ping interval; a connection that misses a pong is terminated. */ pingIntervalMs: number;
   /** Browser origins allowed to open /ws; empty allows any. */ allowedOrigins: string[];
+  /** Kafka brokers; empty means the DirectMessageLog to sv-persist. */ kafkaBrokers: string[];
+  /** Topic of the message log. @default chat-messages */ kafkaTopic: string;
+  /** Partition count the topic must have; the node refuses to start on another. @default 6 */ kafkaPartitions: number;
+  /** High part of every seq; bump it when the topic is recreated or its partition count changes. @default 0 */ kafkaSeqGeneration: number;
+  /** A batch Kafka has not acknowledged within this answers `unavailable`. @default 5000 */ kafkaSendTimeoutMs: number;
+  /** kafkajs client id; unset means the node id. */ kafkaClientId: string | undefined;
   logLevel: string;
 }
 
@@ -47,6 +54,12 @@ const schema = z.object({
   MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 64 * 1024),
   PING_INTERVAL_MS: env.int(30_000, 1000),
   ALLOWED_ORIGINS: env.list().default([]),
+  KAFKA_BROKERS: env.list().default([]),
+  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'letters, digits and . _ - only (a Kafka topic name)').default('chat-messages'),
+  KAFKA_PARTITIONS: env.int(6, 1, 100_000),
+  KAFKA_SEQ_GENERATION: env.int(0, 0, MAX_GENERATION),
+  KAFKA_SEND_TIMEOUT_MS: env.int(5000, 100, 600_000),
+  KAFKA_CLIENT_ID: z.string().min(1).max(255).optional(),
   LOG_LEVEL: env.logLevel(),
 });
 
@@ -78,6 +91,12 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     maxBufferedBytes: c.MAX_BUFFERED_BYTES,
     pingIntervalMs: c.PING_INTERVAL_MS,
     allowedOrigins: c.ALLOWED_ORIGINS,
+    kafkaBrokers: c.KAFKA_BROKERS,
+    kafkaTopic: c.KAFKA_TOPIC,
+    kafkaPartitions: c.KAFKA_PARTITIONS,
+    kafkaSeqGeneration: c.KAFKA_SEQ_GENERATION,
+    kafkaSendTimeoutMs: c.KAFKA_SEND_TIMEOUT_MS,
+    kafkaClientId: c.KAFKA_CLIENT_ID,
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { runMain } from '@chat/shared/config';
 import { InternalClient } from '@chat/shared/internal-client';
 import { createLogger } from '@chat/shared/logger';
+import type { MessageLog } from '@chat/shared/message-log';
 import { buildApp } from './app.ts';
 import { createAuthenticator } from './auth.ts';
 import { loadConfig } from './config.ts';
@@ -12,9 +13,12 @@ import { Forwarder } from './forwarder.ts';
 import { HistoryClient } from './history-client.ts';
 import { LocalConnections } from './local-connections.ts';
 import { LookupCache } from './lookup-cache.ts';
+import { createKafka } from '@chat/shared/kafka-client';
 import { DirectMessageLog } from './message-log-direct.ts';
+import { KafkaMessageLog } from './message-log-kafka.ts';
 import { createMetrics } from './metrics.ts';
 import { Presence } from './presence.ts';
+import { RecentSendsLog } from './recent-sends.ts';
 import { HttpRegistry } from './registry-http.ts';
 
 await runMain(async () => {
@@ -35,9 +39,25 @@ await runMain(async () => {
     cacheMisses: () => cache.missCount,
   });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
-  const log = new DirectMessageLog(client, config.persistUrl, {
-    onBatch: (n, ms) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); },
-  });
+  const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };
+  let log: MessageLog;
+  if (config.kafkaBrokers.length > 0) {
+    const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId ?? nodeId, sendTimeoutMs: config.kafkaSendTimeoutMs }, logger);
+    const kafkaLog = await KafkaMessageLog.create(kafka, {
+      topic: config.kafkaTopic,
+      partitions: config.kafkaPartitions,
+      generation: config.kafkaSeqGeneration,
+      sendTimeoutMs: config.kafkaSendTimeoutMs,
+      onBatch,
+    }, logger.child({ module: 'message-log' }));
+    // Kafka keeps every produced record, so a repeated (sender, cid) is answered from memory
+    // while the node knows it; the direct log dedups in the database instead.
+    log = new RecentSendsLog(kafkaLog);
+    logger.info({ log: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, generation: config.kafkaSeqGeneration }, 'message log');
+  } else {
+    log = new DirectMessageLog(client, config.persistUrl, { onBatch });
+    logger.info({ log: 'direct', persistUrl: config.persistUrl }, 'message log');
+  }
   // The URL is known once listening (PORT=0 picks one); presence starts only then.
   const node = { nodeId, url: config.publicUrl ?? '' };
   const presence = new Presence(registry, node, config.leaseMs, local, logger.child({ module: 'presence' }));

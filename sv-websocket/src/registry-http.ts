@@ -3,16 +3,17 @@
  * sv-discover instances (on one Redis) may be listed; a request that fails moves on to the next
  * one, and the node sticks with whichever answered.
  */
+import { Failover } from '@chat/shared/failover';
 import type { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type LeaseReply, type LookupReply } from '@chat/shared/internal-api';
 import type { ConnEntry, Registry } from '@chat/shared/registry';
 import type { ConnId, NodeId, NodeInfo, UserId } from '@chat/shared/types';
 
 export class HttpRegistry implements Registry {
-  private current = 0;
+  private readonly targets: Failover;
 
-  constructor(private readonly client: InternalClient, private readonly baseUrls: readonly string[]) {
-    if (baseUrls.length === 0) throw new Error('HttpRegistry needs at least one sv-discover URL');
+  constructor(private readonly client: InternalClient, baseUrls: readonly string[]) {
+    this.targets = new Failover(baseUrls);
   }
 
   async renewLease(node: NodeInfo, ttlMs: number): Promise<boolean> {
@@ -35,19 +36,7 @@ export class HttpRegistry implements Registry {
 
   async close(): Promise<void> {}
 
-  /** POST to the current instance, then to each other one in turn; rejects with the last error. */
-  private async post<R>(path: string, body: unknown): Promise<R> {
-    let lastError: unknown;
-    for (let tried = 0; tried < this.baseUrls.length; tried++) {
-      const i = (this.current + tried) % this.baseUrls.length;
-      try {
-        const reply = await this.client.post<R>(this.baseUrls[i]!, path, body);
-        this.current = i;
-        return reply;
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    throw lastError;
+  private post<R>(path: string, body: unknown): Promise<R> {
+    return this.targets.run((base) => this.client.post<R>(base, path, body));
   }
 }

@@ -36,14 +36,18 @@ export class TestClient {
 
   /** The next unconsumed frame of `type` (optionally matching), waiting up to `timeoutMs`. */
   next<T extends ServerFrame['type']>(type: T, match: (f: FrameOf<T>) => boolean = () => true, timeoutMs = 10_000): Promise<FrameOf<T>> {
-    const test = (f: ServerFrame) => f.type === type && match(f as FrameOf<T>);
+    return this.nextWhere((f) => f.type === type && match(f as FrameOf<T>), `${type} frame`, timeoutMs) as Promise<FrameOf<T>>;
+  }
+
+  /** The next unconsumed frame that `test` accepts, whatever its type. */
+  nextWhere(test: (f: ServerFrame) => boolean, what = 'matching frame', timeoutMs = 10_000): Promise<ServerFrame> {
     const i = this.frames.findIndex(test);
-    if (i !== -1) return Promise.resolve(this.frames.splice(i, 1)[0] as FrameOf<T>);
+    if (i !== -1) return Promise.resolve(this.frames.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const waiter = { match: test, resolve: (f: ServerFrame) => { clearTimeout(timer); resolve(f as FrameOf<T>); } };
+      const waiter = { match: test, resolve: (f: ServerFrame) => { clearTimeout(timer); resolve(f); } };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no ${type} frame within ${timeoutMs} ms; unconsumed: ${JSON.stringify(this.frames).slice(0, 500)}`));
+        reject(new Error(`no ${what} within ${timeoutMs} ms; unconsumed: ${JSON.stringify(this.frames).slice(0, 500)}`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });

@@ -39,6 +39,8 @@ describe('parseClientFrame', () => {
     [j({ type: 'send', to: 'bob', body: 'x', cid: '' }), 'bad_request'],
     [j({ type: 'send', to: 'bob', body: 'x', cid: 'c'.repeat(65) }), 'bad_request'],
     [j({ type: 'send', to: 'bob', body: ['x'], cid: 'c' }), 'bad_request'],
+    [j({ type: 'send', to: 'bob', body: 'a\u0000b', cid: 'c' }), 'bad_request'],
+    [j({ type: 'send', to: 'bob', body: 'x', cid: 'c\u0000' }), 'bad_request'],
     [j({ type: 'send', to: 'bob', body: 'x'.repeat(4001), cid: 'c' }), 'too_large'],
     [j({ type: 'history', with: 'bob', limit: 0 }), 'bad_request'],
     [j({ type: 'history', with: 'bob', limit: 201 }), 'bad_request'],

@@ -1,37 +1,73 @@
-/** A whole mesh of real processes: one sv-discover, one sv-persist on a fresh database, N nodes. */
+/**
+ * A whole mesh of real processes: sv-discover instance(s), sv-persist on a fresh database, N nodes.
+ * Embedded engines by default; with `redisUrl` discovery runs on Redis, with `kafka` the nodes
+ * produce to Kafka and the persisters consume it as one group.
+ */
+import { randomBytes } from 'node:crypto';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
 import { createTestDatabase } from '@chat/shared/testing/postgres';
 
 export const TEST_SECRET = 'test-cluster-secret-0123456789';
 
+export interface KafkaEngine {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+}
+
+export interface MeshOptions {
+  /** Extra variables per node; one node per element. */
+  nodes: Record<string, string>[];
+  redisUrl?: string;
+  kafka?: KafkaEngine;
+  discovers?: number;
+  persisters?: number;
+  /** Extra variables for every persister. */
+  persistEnv?: Record<string, string>;
+}
+
 export interface Mesh {
   databaseUrl: string;
+  discovers: ServiceProcess[];
+  /** The first sv-discover (most tests need one). */
   discover: ServiceProcess;
+  persisters: ServiceProcess[];
   persist: ServiceProcess;
   nodes: ServiceProcess[];
+  /** Variables a node started later needs to join this mesh. */
+  nodeEnv(i: number): Record<string, string>;
   stop(): Promise<void>;
 }
 
-/** Start the mesh; `nodeEnv[i]` adds variables to node i. */
-export async function startMesh(nodeEnv: Record<string, string>[]): Promise<Mesh> {
+function engineEnv(o: MeshOptions): Record<string, string> {
+  const env: Record<string, string> = { CLUSTER_SECRET: TEST_SECRET };
+  if (o.redisUrl) Object.assign(env, { REDIS_URL: o.redisUrl, REDIS_PREFIX: `t${randomBytes(4).toString('hex')}:` });
+  if (o.kafka) Object.assign(env, { KAFKA_BROKERS: o.kafka.brokers.join(','), KAFKA_TOPIC: o.kafka.topic, KAFKA_PARTITIONS: String(o.kafka.partitions) });
+  return env;
+}
+
+/** Start the mesh; `nodes[i]` adds variables to node i. Accepts the old array form too. */
+export async function startMesh(opts: MeshOptions | Record<string, string>[]): Promise<Mesh> {
+  const o: MeshOptions = Array.isArray(opts) ? { nodes: opts } : opts;
   const databaseUrl = await createTestDatabase();
-  const common = { CLUSTER_SECRET: TEST_SECRET };
-  const [discover, persist] = await Promise.all([
-    startService('sv-discover', { ...common }),
-    startService('sv-persist', { ...common, DATABASE_URL: databaseUrl }),
-  ]);
-  const nodes = await Promise.all(nodeEnv.map((extra, i) => startService('sv-websocket', {
+  const common = engineEnv(o);
+  const groupId = `persist-${randomBytes(4).toString('hex')}`;
+  const discovers = await Promise.all(Array.from({ length: o.discovers ?? 1 }, () => startService('sv-discover', { ...common })));
+  const persisters = await Promise.all(Array.from({ length: o.persisters ?? 1 }, () =>
+    startService('sv-persist', { ...common, DATABASE_URL: databaseUrl, KAFKA_GROUP_ID: groupId, ...o.persistEnv }, { timeoutMs: 120_000 })));
+  const nodeEnv = (i: number): Record<string, string> => ({
     ...common,
     NODE_ID: `node-${i}`,
-    DISCOVER_URL: discover.url,
-    PERSIST_URL: persist.url,
-    ...extra,
-  })));
+    // Each node lists every sv-discover, starting at a different one.
+    DISCOVER_URL: discovers.map((_, k) => discovers[(i + k) % discovers.length]!.url).join(','),
+    PERSIST_URL: persisters[0]!.url,
+  });
+  const nodes = await Promise.all(o.nodes.map((extra, i) => startService('sv-websocket', { ...nodeEnv(i), ...extra })));
   return {
-    databaseUrl, discover, persist, nodes,
+    databaseUrl, discovers, discover: discovers[0]!, persisters, persist: persisters[0]!, nodes, nodeEnv,
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
-      await Promise.all([discover.stop(), persist.stop()]);
+      await Promise.all([...discovers, ...persisters].map((p) => p.stop()));
     },
   };
 }

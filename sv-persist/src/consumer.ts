@@ -1,0 +1,187 @@
+/**
+ * Kafka mode's batch loop (DESIGN.md message path, step 4): a consumer group reads the message log
+ * and stores each partition's batches through `MessageStore.insertLogged`, with the seq the nodes
+ * already acked (`seqFromOffset` of the record's offset). An offset is resolved, and so committed,
+ * only after the rows up to it are committed in Postgres; a database error retries the same
+ * records with capped exponential backoff until they land or the partition is no longer ours.
+ *
+ * Inserts go straight to the store, not through BatchWriter: kafkajs already hands over batches
+ * (one per partition, up to maxBytesPerPartition), each is chunked to `maxChunk` rows, one
+ * statement and one transaction per chunk, and the offset moves after each chunk's commit, so a
+ * long batch makes progress and a retry repeats one chunk only. Partitions are independent (a
+ * conversation lives in one), so `concurrency` of them insert at once on separate connections.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { decodeRecordValue, seqFromOffset } from '@chat/shared/kafka-log';
+import type { Logger } from '@chat/shared/logger';
+import type { Message } from '@chat/shared/types';
+import type { MessageStore } from './store.ts';
+
+export interface KafkaConsumerOptions {
+  topic: string;
+  groupId: string;
+  /** KAFKA_SEQ_GENERATION: the same value the nodes use to ack. */
+  seqGeneration: number;
+  /** Fetch wait; keep it short with the librdkafka mock broker. @default 100 */
+  maxWaitTimeInMs?: number;
+  /** Most rows per insert statement (PERSIST_MAX_BATCH). @default 2000 */
+  maxChunk?: number;
+  /** Partitions processed at once. @default 3 */
+  concurrency?: number;
+  /** First and largest pause between retries of a failed insert. @default 200, 5000 */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Group membership timings (kafkajs defaults 30000 / 60000 / 3000); tests shorten them. */
+  sessionTimeout?: number;
+  rebalanceTimeout?: number;
+  heartbeatInterval?: number;
+}
+
+/** Counters since start; a test or /readyz reads them, nothing resets them. */
+export interface ConsumerStats {
+  /** Records seen (decodable or not), across retries counted once. */
+  records: number;
+  inserted: number;
+  duplicates: number;
+  /** Records that are not a NewMessage: logged and skipped. */
+  undecodable: number;
+  /** Stored with a seq below the conversation's last (see LoggedInsertResult.regressed). */
+  regressions: number;
+  /** Not stored: their (conversation, seq) belongs to another message. */
+  collisions: number;
+  /** Failed insert attempts (each retried). */
+  insertFailures: number;
+}
+
+/** Stops the wait loops below often enough to notice stop() and rebalances at once. */
+const POLL_MS = 100;
+
+export class KafkaPersistConsumer {
+  readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0 };
+  private readonly consumer: Consumer;
+  private readonly log: Logger;
+  private readonly maxChunk: number;
+  private joined = false;
+  private partitions: number[] = [];
+
+  constructor(kafka: Kafka, private readonly store: MessageStore, logger: Logger, private readonly opts: KafkaConsumerOptions) {
+    this.log = logger.child({ module: 'consumer', topic: opts.topic, groupId: opts.groupId });
+    this.maxChunk = opts.maxChunk ?? 2000;
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
+      ...(opts.sessionTimeout !== undefined && { sessionTimeout: opts.sessionTimeout }),
+      ...(opts.rebalanceTimeout !== undefined && { rebalanceTimeout: opts.rebalanceTimeout }),
+      ...(opts.heartbeatInterval !== undefined && { heartbeatInterval: opts.heartbeatInterval }),
+    });
+    const { GROUP_JOIN, CRASH, DISCONNECT, STOP } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.partitions = [...(payload.memberAssignment[opts.topic] ?? [])].sort((a, b) => a - b);
+      this.log.info({ partitions: this.partitions, memberId: payload.memberId }, 'joined consumer group');
+    });
+    this.consumer.on(CRASH, ({ payload }) => {
+      this.joined = false;
+      this.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    });
+    for (const event of [DISCONNECT, STOP]) this.consumer.on(event, () => { this.joined = false; });
+  }
+
+  /** Connected and in the group (possibly with no partitions, when members outnumber them). */
+  isReady(): boolean {
+    return this.joined;
+  }
+
+  /** Partitions assigned at the last join. */
+  get assignment(): readonly number[] {
+    return this.partitions;
+  }
+
+  /** Connect, join the group (a new group starts from the beginning) and run; resolves once running. */
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.opts.topic], fromBeginning: true });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 3,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** Finish the chunk in hand, commit what is stored, leave the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private async handleBatch(p: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = p.batch;
+    for (let start = 0; start < messages.length; start += this.maxChunk) {
+      if (!p.isRunning() || p.isStale()) return;
+      const records = messages.slice(start, start + this.maxChunk);
+      const msgs = this.decode(topic, partition, records);
+      if (msgs.length > 0 && !(await this.insertUntilStored(p, msgs, records[0]!.offset))) return;
+      this.stats.records += records.length;
+      p.resolveOffset(records[records.length - 1]!.offset);
+      await p.commitOffsetsIfNecessary();
+      await p.heartbeat();
+    }
+  }
+
+  private decode(topic: string, partition: number, records: KafkaMessage[]): Message[] {
+    const out: Message[] = [];
+    for (const r of records) {
+      const m = decodeRecordValue(r.value);
+      if (m) {
+        out.push({ ...m, seq: seqFromOffset(this.opts.seqGeneration, r.offset) });
+      } else {
+        // Nodes produce only validated messages and acked nobody for this one.
+        this.stats.undecodable++;
+        this.log.warn({ partition, offset: r.offset, topic }, 'undecodable record skipped');
+      }
+    }
+    return out;
+  }
+
+  /** True once stored; false when the partition stopped being ours (stop, rebalance, seek) first. */
+  private async insertUntilStored(p: EachBatchPayload, msgs: Message[], firstOffset: string): Promise<boolean> {
+    const { partition } = p.batch;
+    let delay = this.opts.retryInitialMs ?? 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await this.store.insertLogged(msgs);
+        this.stats.inserted += r.inserted;
+        this.stats.duplicates += r.duplicates;
+        this.stats.regressions += r.regressed.length;
+        this.stats.collisions += r.collided.length;
+        if (r.regressed.length > 0 || r.collided.length > 0) {
+          // seq went backwards: topic recreated or repartitioned without a new KAFKA_SEQ_GENERATION.
+          this.log.error({ partition, firstOffset, regressed: r.regressed, collided: r.collided, generation: this.opts.seqGeneration },
+            'seq regression: bump KAFKA_SEQ_GENERATION on every node and persister');
+        }
+        if (attempt > 1) this.log.info({ partition, firstOffset, attempt }, 'insert succeeded after retry');
+        return true;
+      } catch (err) {
+        this.stats.insertFailures++;
+        this.log.warn({ err, partition, firstOffset, rows: msgs.length, attempt, retryInMs: delay }, 'insert failed, retrying the same records');
+        if (!(await this.backoff(p, delay))) return false;
+        delay = Math.min(delay * 2, this.opts.retryMaxMs ?? 5000);
+      }
+    }
+  }
+
+  /**
+   * Wait `ms` while heartbeating (kafkajs throttles it to heartbeatInterval). False as soon as the
+   * batch is no longer ours. A rebalance makes heartbeat() throw, which kafkajs handles by rejoining;
+   * nothing was resolved, so the records are fetched again by whoever gets the partition.
+   */
+  private async backoff(p: EachBatchPayload, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      if (!p.isRunning() || p.isStale()) return false;
+      const left = until - Date.now();
+      if (left <= 0) return true;
+      await p.heartbeat();
+      await new Promise((r) => setTimeout(r, Math.min(left, POLL_MS)));
+    }
+  }
+}

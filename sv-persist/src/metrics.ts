@@ -1,0 +1,42 @@
+/** Prometheus metrics of a persister (prom-client), on its own registry. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConsumerStats } from './consumer.ts';
+
+export interface PersistMetrics {
+  registry: Registry;
+  /** Observe one committed insert batch (direct mode or one Kafka chunk). */
+  batch(rows: number, seconds: number): void;
+}
+
+/** `consumerStats`, when given, is read at scrape time (Kafka mode). */
+export function createPersistMetrics(consumerStats?: () => ConsumerStats): PersistMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  let directRows = 0;
+  new Counter({
+    name: 'chat_persist_rows_inserted_total', help: 'Messages inserted into Postgres', registers: [registry],
+    collect() { this.reset(); this.inc(consumerStats ? consumerStats().inserted : directRows); },
+  });
+  const batchSize = new Histogram({ name: 'chat_persist_batch_size', help: 'Messages per insert statement', buckets: [1, 10, 50, 100, 200, 500, 1000, 2000, 5000], registers: [registry] });
+  const batchSeconds = new Histogram({ name: 'chat_persist_batch_seconds', help: 'Time of one insert transaction', registers: [registry] });
+  if (consumerStats) {
+    const fromStats = (name: string, help: string, pick: (s: ConsumerStats) => number) => new Counter({
+      name, help, registers: [registry],
+      collect() { this.reset(); this.inc(pick(consumerStats())); },
+    });
+    fromStats('chat_persist_records_total', 'Kafka records consumed', (s) => s.records);
+    fromStats('chat_persist_duplicates_total', 'Records already stored (replays, retried sends)', (s) => s.duplicates);
+    fromStats('chat_persist_undecodable_total', 'Records that are not messages, skipped', (s) => s.undecodable);
+    fromStats('chat_persist_seq_regressions_total', 'Stored with a seq below the conversation head (bump KAFKA_SEQ_GENERATION)', (s) => s.regressions);
+    fromStats('chat_persist_seq_collisions_total', 'Not stored: (conversation, seq) already taken (bump KAFKA_SEQ_GENERATION)', (s) => s.collisions);
+    fromStats('chat_persist_insert_failures_total', 'Insert attempts that failed and were retried', (s) => s.insertFailures);
+  }
+  return {
+    registry,
+    batch(n, seconds) {
+      directRows += n;
+      batchSize.observe(n);
+      batchSeconds.observe(seconds);
+    },
+  };
+}

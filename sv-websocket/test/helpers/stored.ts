@@ -1,0 +1,45 @@
+/** What Postgres holds for a set of acked messages, polled until it has them all (persistence lags the ack in Kafka mode). */
+import assert from 'node:assert/strict';
+import { withPg } from '@chat/shared/testing/postgres';
+
+export interface AckedMessage {
+  from: string;
+  cid: string;
+  id: string;
+  seq: number;
+}
+
+interface StoredRow {
+  sender: string;
+  cid: string;
+  id: string;
+  seq: string;
+}
+
+/**
+ * Wait until every acked message is stored, then assert each (sender, cid) is stored exactly once
+ * with the acked id and seq. Fails after `timeoutMs` with what is missing.
+ */
+export async function expectStoredExactlyOnce(databaseUrl: string, acked: AckedMessage[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let rows: StoredRow[] = [];
+  for (;;) {
+    rows = await withPg(databaseUrl, (q) => q<StoredRow>(
+      `SELECT m.sender, m.cid, m.id::text AS id, m.seq::text AS seq
+         FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, cid) USING (sender, cid)`,
+      [acked.map((a) => a.from), acked.map((a) => a.cid)],
+    ));
+    if (rows.length >= acked.length || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 200)); // polling a condition, not a timed assertion
+  }
+  const byKey = new Map<string, StoredRow[]>();
+  for (const r of rows) byKey.set(`${r.sender}\n${r.cid}`, [...(byKey.get(`${r.sender}\n${r.cid}`) ?? []), r]);
+  const missing = acked.filter((a) => !byKey.has(`${a.from}\n${a.cid}`));
+  assert.equal(missing.length, 0, `acked but not stored: ${JSON.stringify(missing.slice(0, 5))}`);
+  for (const a of acked) {
+    const stored = byKey.get(`${a.from}\n${a.cid}`)!;
+    assert.equal(stored.length, 1, `stored ${stored.length} times: ${a.from}/${a.cid}`);
+    assert.equal(stored[0]!.id, a.id, `stored id of ${a.from}/${a.cid} is the acked one`);
+    assert.equal(Number(stored[0]!.seq), a.seq, `stored seq of ${a.from}/${a.cid} is the acked one`);
+  }
+}
