@@ -10,5 +10,7 @@ import type { Accepted, NewMessage } from './types.ts';
 export interface MessageLog {
   /** Results are in the order of `msgs`. */
   append(msgs: NewMessage[]): Promise<Accepted[]>;
+  /** For /readyz: false while the log's last write failed (and none succeeded since). Absent: judged elsewhere. */
+  healthy?(): boolean;
   close(): Promise<void>;
 }

@@ -11,7 +11,10 @@ export interface Config {
   /** Id of this node in the registry; unset means `${hostname}-${listening port}`. */ nodeId: string | undefined;
   /** Base URL other nodes use to forward to this one. @default http://HOST:PORT */ publicUrl: string | undefined;
   /** sv-discover base URLs (several instances on one Redis: failover in order). */ discoverUrls: string[];
-  /** sv-persist base URL (direct mode ingest, history). */ persistUrl: string;
+  /**
+   * sv-persist base URLs. History goes to any of them (failover in order); direct-mode ingest
+   * only to the first, the single writer that assigns seq.
+   */ persistUrls: string[];
   authMode: 'dev' | 'jwt';
   /** HS256 secret of client JWTs (jwt mode). */ authSecret: string | undefined;
   clusterSecret: string;
@@ -40,7 +43,7 @@ const schema = z.object({
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _ . : - only').optional(),
   PUBLIC_URL: env.url().optional(),
   DISCOVER_URL: env.list().pipe(z.array(z.url()).min(1)).default(['http://127.0.0.1:3000']),
-  PERSIST_URL: env.url().default('http://127.0.0.1:3100'),
+  PERSIST_URL: env.list().pipe(z.array(z.url()).min(1)).default(['http://127.0.0.1:3100']),
   AUTH_MODE: z.enum(['dev', 'jwt']).default('dev'),
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ALLOW_DEV_AUTH_IN_PRODUCTION: env.bool(false),
@@ -77,7 +80,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     nodeId: c.NODE_ID,
     publicUrl: c.PUBLIC_URL,
     discoverUrls: c.DISCOVER_URL.map((u) => u.replace(/\/$/, '')),
-    persistUrl: c.PERSIST_URL.replace(/\/$/, ''),
+    persistUrls: c.PERSIST_URL.map((u) => u.replace(/\/$/, '')),
     authMode: c.AUTH_MODE,
     authSecret: c.AUTH_SECRET,
     clusterSecret: resolveClusterSecret(c),

@@ -1,4 +1,5 @@
 /** History and conversation lists come from sv-persist, which owns the queries. */
+import { Failover } from '@chat/shared/failover';
 import type { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES } from '@chat/shared/internal-api';
 import { HISTORY_DEFAULT_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
@@ -18,19 +19,23 @@ export interface HistoryParams {
 }
 
 export class HistoryClient {
-  constructor(private readonly client: InternalClient, private readonly persistUrl: string) {}
+  private readonly targets: Failover;
+
+  constructor(private readonly client: InternalClient, persistUrls: readonly string[]) {
+    this.targets = new Failover(persistUrls);
+  }
 
   history(p: HistoryParams): Promise<HistoryPage> {
     const q = new URLSearchParams({ user: p.user, with: p.with, limit: String(p.limit ?? HISTORY_DEFAULT_LIMIT) });
     if (p.before !== undefined) q.set('before', String(p.before));
     if (p.after !== undefined) q.set('after', String(p.after));
-    return this.client.get<HistoryPage>(this.persistUrl, `${ROUTES.persistHistory}?${q}`);
+    return this.targets.run((base) => this.client.get<HistoryPage>(base, `${ROUTES.persistHistory}?${q}`));
   }
 
   async conversations(user: UserId, limit?: number): Promise<ConversationItem[]> {
     const q = new URLSearchParams({ user });
     if (limit !== undefined) q.set('limit', String(limit));
-    const reply = await this.client.get<{ items: ConversationItem[] }>(this.persistUrl, `${ROUTES.persistConversations}?${q}`);
+    const reply = await this.targets.run((base) => this.client.get<{ items: ConversationItem[] }>(base, `${ROUTES.persistConversations}?${q}`));
     return reply.items;
   }
 }

@@ -55,8 +55,8 @@ await runMain(async () => {
     log = new RecentSendsLog(kafkaLog);
     logger.info({ log: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, generation: config.kafkaSeqGeneration }, 'message log');
   } else {
-    log = new DirectMessageLog(client, config.persistUrl, { onBatch });
-    logger.info({ log: 'direct', persistUrl: config.persistUrl }, 'message log');
+    log = new DirectMessageLog(client, config.persistUrls[0]!, { onBatch });
+    logger.info({ log: 'direct', persistUrl: config.persistUrls[0] }, 'message log');
   }
   // The URL is known once listening (PORT=0 picks one); presence starts only then.
   const node = { nodeId, url: config.publicUrl ?? '' };
@@ -66,7 +66,7 @@ await runMain(async () => {
     nodeId,
     auth: createAuthenticator(config.authMode, config.authSecret),
     local, presence, log, delivery, metrics, logger,
-    history: new HistoryClient(client, config.persistUrl),
+    history: new HistoryClient(client, config.persistUrls),
     limits: config,
     clusterSecret: config.clusterSecret,
     maxFrameBytes: config.maxFrameBytes,
@@ -74,7 +74,8 @@ await runMain(async () => {
     allowedOrigins: config.allowedOrigins,
     checkReady: async () => {
       await Promise.any(config.discoverUrls.map((url) => client.get(url, '/readyz')));
-      await client.get(config.persistUrl, '/readyz');
+      await Promise.any(config.persistUrls.map((url) => client.get(url, '/readyz')));
+      if (log.healthy?.() === false) throw new Error('the message log refused the last write');
     },
   });
 

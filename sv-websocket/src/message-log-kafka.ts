@@ -54,6 +54,7 @@ export class KafkaMessageLog implements MessageLog {
   private readonly sendTimeoutMs: number;
   private readonly maxRequestBytes: number;
   private closed = false;
+  private lastFailed = false;
 
   /**
    * Makes sure the topic is there with the configured partition count, connects a producer and
@@ -91,6 +92,10 @@ export class KafkaMessageLog implements MessageLog {
   append(msgs: NewMessage[]): Promise<Accepted[]> {
     if (this.closed) return Promise.reject(new ERR_LOG_UNAVAILABLE('the node is shutting down'));
     return Promise.all(msgs.map((m) => this.batcher.push(m)));
+  }
+
+  healthy(): boolean {
+    return !this.lastFailed;
   }
 
   /** Waits for what is queued and in flight, then disconnects the producer. */
@@ -136,8 +141,10 @@ export class KafkaMessageLog implements MessageLog {
         this.sendTimeoutMs,
       );
     } catch (err) {
+      this.lastFailed = true;
       throw new ERR_LOG_UNAVAILABLE('Kafka did not acknowledge the batch', { cause: err });
     }
+    this.lastFailed = false;
     return assignSeqs(messages, records, metadata, this.opts.topic, this.opts.generation);
   }
 }

@@ -84,6 +84,10 @@ export class RecentSendsLog implements MessageLog {
     return Promise.all(plan.map((p) => (typeof p !== 'number' ? p : p >= 0 ? produced[p]! : produced[-1 - p]!.then(asDuplicate))));
   }
 
+  healthy(): boolean {
+    return this.log.healthy?.() ?? true;
+  }
+
   async close(): Promise<void> {
     await this.log.close();
     this.entries.clear();

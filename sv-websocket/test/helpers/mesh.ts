@@ -60,7 +60,8 @@ export async function startMesh(opts: MeshOptions | Record<string, string>[]): P
     NODE_ID: `node-${i}`,
     // Each node lists every sv-discover, starting at a different one.
     DISCOVER_URL: discovers.map((_, k) => discovers[(i + k) % discovers.length]!.url).join(','),
-    PERSIST_URL: persisters[0]!.url,
+    // History fails over across persisters; direct-mode ingest goes to the first (the single writer).
+    PERSIST_URL: persisters.map((p) => p.url).join(','),
   });
   const nodes = await Promise.all(o.nodes.map((extra, i) => startService('sv-websocket', { ...nodeEnv(i), ...extra })));
   return {
