@@ -13,6 +13,7 @@ import { createKafka } from '@chat/shared/kafka-client';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded-postgres.ts';
 import { createPersistMetrics, type PersistMetrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
+import { guardLogMode } from './seq-guard.ts';
 import { SequelizeMessageStore } from './store-sequelize.ts';
 
 async function main(): Promise<void> {
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   try {
     const out = await migrate(databaseUrl);
     logger.debug({ out }, 'migrations applied');
+    await guardLogMode(databaseUrl, config.kafkaBrokers.length > 0 ? { mode: 'kafka', generation: config.kafkaSeqGeneration } : { mode: 'direct' });
   } catch (err) {
     await embedded?.stop();
     throw err;
