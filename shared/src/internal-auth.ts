@@ -1,26 +1,94 @@
 /**
- * Internal requests carry the cluster secret. We send a SHA-256 digest of it rather than the secret
- * itself and compare digests with timingSafeEqual, so the comparison takes the same time whatever
- * the input (and equal-length buffers are guaranteed).
+ * Internal requests prove the cluster secret with an HMAC over the request itself, so a captured
+ * header is worth nothing for another request and nothing after a short window.
+ *
+ * Header (AUTH_HEADER, `x-cluster-auth`): `v1.<t>.<sig>` where
+ * - `t` is the sender's clock in epoch milliseconds (decimal),
+ * - `sig` is base64url(HMAC-SHA256(secret, "chat-internal-v1\n" METHOD "\n" PATH "\n" t "\n" BODY)),
+ *   PATH being the request target exactly as sent (path and query string), BODY the raw bytes
+ *   (empty for GET).
+ * The receiver refuses a `t` more than `windowMs` (30 s) away from its own clock, recomputes the
+ * HMAC over the bytes it received and compares with timingSafeEqual (equal lengths guaranteed).
+ * Replays inside the window are possible; every internal endpoint is idempotent or harmless to
+ * repeat (ingest deduplicates on (sender, cid), clients dedupe deliveries by id).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AUTH_HEADER } from './internal-api.ts';
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+/** How far the sender's timestamp may be from the receiver's clock. */
+export const INTERNAL_AUTH_WINDOW_MS = 30_000;
+const VERSION = 'v1';
+const DOMAIN = 'chat-internal-v1\n';
+/** `v1.` + up to 15 digits + `.` + 43 base64url chars; anything longer is refused unread. */
+const MAX_HEADER = 64;
+const HEADER_RE = /^v1\.(\d{1,15})\.([A-Za-z0-9_-]{43})$/;
+
+export interface SignableRequest {
+  method: string;
+  /** Request target: path and query string, exactly as sent. */
+  path: string;
+  /** Raw body (a string is signed as its UTF-8 bytes); none for GET. */
+  body?: string | Buffer | undefined;
+  /** The sender's clock, epoch ms. @default Date.now() */
+  now?: number;
 }
 
-/** Headers to attach to every internal request. */
-export function internalAuthHeaders(secret: string): Record<string, string> {
-  return { [AUTH_HEADER]: digest(secret).toString('base64url') };
+function mac(secret: string, method: string, path: string, t: string, body: string | Buffer | undefined): Buffer {
+  const h = createHmac('sha256', secret).update(`${DOMAIN}${method.toUpperCase()}\n${path}\n${t}\n`);
+  if (body !== undefined && body.length > 0) h.update(body);
+  return h.digest();
 }
 
-/** A checker for incoming internal requests: true only when the header proves the secret. */
-export function createInternalAuthCheck(secret: string): (header: string | string[] | undefined) => boolean {
-  const expected = digest(secret);
-  return (header) => {
-    if (typeof header !== 'string' || header.length > 128) return false;
-    const given = Buffer.from(header, 'base64url');
-    return given.length === expected.length && timingSafeEqual(given, expected);
+/** The header value proving `secret` for this one request. */
+export function signInternalRequest(secret: string, req: SignableRequest): string {
+  const t = String(Math.floor(req.now ?? Date.now()));
+  return `${VERSION}.${t}.${mac(secret, req.method, req.path, t, req.body).toString('base64url')}`;
+}
+
+/** Headers to attach to one internal request. */
+export function internalAuthHeaders(secret: string, req: SignableRequest): Record<string, string> {
+  return { [AUTH_HEADER]: signInternalRequest(secret, req) };
+}
+
+/** A header that passed the cheap checks (shape, clock window); the MAC is checked once the body is read. */
+export interface PendingAuth {
+  t: string;
+  sig: Buffer;
+}
+
+export type HeaderCheck = { ok: true; auth: PendingAuth } | { ok: false; reason: string };
+
+export interface InternalAuthVerifier {
+  /** Shape and clock window only: runs before the body is read, so a bare request costs no reading. */
+  checkHeader(header: string | string[] | undefined, now?: number): HeaderCheck;
+  /** The MAC over method, path, timestamp and the received body, compared in constant time. */
+  verify(auth: PendingAuth, method: string, path: string, body: Buffer | string | undefined): boolean;
+}
+
+export function createInternalAuthVerifier(secret: string, windowMs = INTERNAL_AUTH_WINDOW_MS): InternalAuthVerifier {
+  return {
+    checkHeader(header, now = Date.now()) {
+      if (header === undefined) return { ok: false, reason: 'missing' };
+      if (typeof header !== 'string' || header.length > MAX_HEADER) return { ok: false, reason: 'malformed' };
+      const m = HEADER_RE.exec(header);
+      if (!m) return { ok: false, reason: 'malformed' };
+      if (Math.abs(now - Number(m[1])) > windowMs) return { ok: false, reason: 'outside the time window' };
+      return { ok: true, auth: { t: m[1]!, sig: Buffer.from(m[2]!, 'base64url') } };
+    },
+    verify(auth, method, path, body) {
+      const expected = mac(secret, method, path, auth.t, body);
+      return auth.sig.length === expected.length && timingSafeEqual(auth.sig, expected);
+    },
   };
+}
+
+/** One-shot check of a whole request (header and body): for callers that already hold the body. */
+export function verifyInternalRequest(
+  verifier: InternalAuthVerifier,
+  header: string | string[] | undefined,
+  req: { method: string; path: string; body?: Buffer | string | undefined },
+  now?: number,
+): boolean {
+  const c = verifier.checkHeader(header, now);
+  return c.ok && verifier.verify(c.auth, req.method, req.path, req.body);
 }

@@ -1,6 +1,7 @@
 /**
- * HTTP client for internal endpoints: undici with keep-alive pools per origin, the cluster
- * secret on every request, JSON both ways, and a bounded wait.
+ * HTTP client for internal endpoints: undici with keep-alive pools per origin, every request
+ * signed with the cluster secret (HMAC of method, path, time and body: internal-auth.ts), JSON
+ * both ways, and a bounded wait.
  */
 import { Agent, request } from 'undici';
 import { internalAuthHeaders } from './internal-auth.ts';
@@ -21,11 +22,11 @@ export class InternalHttpError extends Error {
 
 export class InternalClient {
   private readonly agent: Agent;
-  private readonly auth: Record<string, string>;
+  private readonly secret: string;
   private readonly timeoutMs: number;
 
   constructor(opts: InternalClientOptions) {
-    this.auth = internalAuthHeaders(opts.secret);
+    this.secret = opts.secret;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.agent = new Agent({ connections: opts.connections ?? 16, keepAliveTimeout: 30_000, pipelining: 1 });
   }
@@ -41,11 +42,13 @@ export class InternalClient {
   }
 
   private async send<R>(method: 'GET' | 'POST', url: string, body: string | undefined): Promise<R> {
+    const { pathname, search } = new URL(url);
+    const auth = internalAuthHeaders(this.secret, { method, path: pathname + search, body });
     const res = await request(url, {
       method,
       body,
       dispatcher: this.agent,
-      headers: body === undefined ? this.auth : { ...this.auth, 'content-type': 'application/json' },
+      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
       signal: AbortSignal.timeout(this.timeoutMs),

@@ -5,8 +5,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '@chat/shared/logger';
 import type { Registry } from '@chat/shared/registry';
-import { createInternalAuthCheck } from '@chat/shared/internal-auth';
-import { AUTH_HEADER } from '@chat/shared/internal-api';
+import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
+import { ROUTES } from '@chat/shared/internal-api';
+import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
 
 /** A registry that can tell whether its store answers (readiness). */
@@ -41,16 +42,9 @@ const BODY_LIMIT = 4 * 1024 * 1024;
 export function buildApp(deps: AppDeps): FastifyInstance {
   // pino 10's Logger and fastify's FastifyBaseLogger differ only in typing (msgPrefix); the instance is pino.
   const loggerInstance: FastifyBaseLogger = deps.logger;
-  const app = Fastify({ loggerInstance, bodyLimit: BODY_LIMIT, logController: new QuietRequests() });
-  const authorized = createInternalAuthCheck(deps.secret);
-
-  // onRequest runs before the body is read, so an unauthenticated caller costs no parsing.
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/internal/')) return;
-    if (authorized(req.headers[AUTH_HEADER])) return;
-    req.log.warn({ url: req.url, ip: req.ip }, 'internal request refused');
-    return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong cluster secret' });
-  });
+  const app = Fastify({ ...httpServerOptions, loggerInstance, bodyLimit: BODY_LIMIT, logController: new QuietRequests() });
+  // Every /internal/* request proves the cluster secret (HMAC of itself) before its body is parsed.
+  registerInternalAuth(app, { secret: deps.secret });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode ?? 500;
@@ -61,6 +55,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     req.log.error({ err }, 'registry request failed');
     return reply.code(503).send({ error: 'unavailable', message: 'registry unavailable' });
+  });
+
+  const metrics = createDiscoverMetrics();
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.url !== ROUTES.discoverLookup || reply.statusCode !== 200) return;
+    metrics.lookups.inc();
+    metrics.lookupUsers.inc((req.body as { users?: unknown[] } | undefined)?.users?.length ?? 0);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
 
   app.get('/healthz', async () => ({ ok: true }));

@@ -3,9 +3,9 @@
  * `build(opts)` pattern): main.ts listens, tests use `inject()`.
  */
 import Fastify, { LogController, type FastifyError } from 'fastify';
-import { createInternalAuthCheck } from '@chat/shared/internal-auth';
+import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import {
-  AUTH_HEADER, conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, ROUTES, type IngestReply,
+  conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, ROUTES, type IngestReply,
 } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
 import { describeIssues } from '@chat/shared/protocol';
@@ -49,18 +49,12 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 
 export function buildApp(deps: AppDeps) {
   const app = Fastify({
+    ...httpServerOptions,
     loggerInstance: deps.logger, bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
   });
-  const authorized = createInternalAuthCheck(deps.secret);
-
-  // onRequest runs before the body is read, so an unauthenticated caller costs no parsing.
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/internal/')) return;
-    if (authorized(req.headers[AUTH_HEADER])) return;
-    req.log.warn({ url: req.url, ip: req.ip }, 'internal request refused');
-    return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong cluster secret' });
-  });
+  // Every /internal/* request proves the cluster secret (HMAC of itself) before its body is parsed.
+  registerInternalAuth(app, { secret: deps.secret });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode ?? 500;

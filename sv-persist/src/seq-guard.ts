@@ -15,7 +15,7 @@ export type LogMode = { mode: 'direct' } | { mode: 'kafka'; generation: number }
 
 export async function guardLogMode(databaseUrl: string, next: LogMode): Promise<void> {
   const db = new Sequelize(databaseUrl, { dialect: 'postgres', logging: false, pool: { max: 1, min: 0 } });
-  const one = async <R>(sql: string, bind: unknown[] = []) =>
+  const one = async <R extends object>(sql: string, bind: unknown[] = []) =>
     (await db.query<R>(sql, { bind, type: QueryTypes.SELECT }))[0];
   try {
     const prev = await one<{ mode: 'direct' | 'kafka'; generation: number }>('SELECT mode, generation FROM log_mode WHERE id = 1');

@@ -8,11 +8,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '@chat/shared/close-codes';
 import { ERR_BAD_FRAME, wireCode } from '@chat/shared/errors';
-import { createInternalAuthCheck } from '@chat/shared/internal-auth';
-import { AUTH_HEADER, ROUTES, deliverRequestSchema } from '@chat/shared/internal-api';
+import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
+import { ROUTES, deliverRequestSchema } from '@chat/shared/internal-api';
 import { describeIssues, limitSchema, userIdSchema } from '@chat/shared/protocol';
 import { ClientSession, type SessionDeps } from './client-session.ts';
 import { serveClientPage } from './client-page.ts';
+import { UserRateLimits } from './rate-limiter.ts';
 import { z } from 'zod';
 
 export interface AppDeps extends SessionDeps {
@@ -36,14 +37,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    ...httpServerOptions,
     bodyLimit: 32 * 1024 * 1024, // forwarded batches; client HTTP routes are all GET
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
   });
   const sessions = new Set<ClientSession>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxFrameBytes, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true, maxPayload: deps.maxFrameBytes, perMessageDeflate: false,
+    // Our frames are small JSON: a message split into many fragments or trickled in tiny chunks is
+    // an attack on memory (ws GHSA-96hv-2xvq-fx4p and its follow-up, ws#2331), not a client. ws 8.21+.
+    ...({ maxFragments: 64, maxBufferedChunks: 4096 } as object),
+  });
   const alive = new WeakSet<WebSocket>();
-  const isInternal = createInternalAuthCheck(deps.clusterSecret);
+  // One send budget per user across the user's connections on this node.
+  const sessionDeps: SessionDeps = { ...deps, userLimits: new UserRateLimits(deps.limits.userRateLimitPerSec, deps.limits.userRateLimitBurst) };
 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
@@ -56,7 +62,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.add(ws);
       ws.on('pong', () => alive.add(ws));
-      const session = new ClientSession(ws, deps);
+      const session = new ClientSession(ws, sessionDeps);
       sessions.add(session);
       ws.on('close', () => sessions.delete(session));
     });
@@ -72,11 +78,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }, deps.pingIntervalMs);
   pinger.unref();
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.url.startsWith('/internal/') && !isInternal(req.headers[AUTH_HEADER])) {
-      return reply.code(401).send({ error: 'unauthorized', message: 'cluster secret required' });
-    }
-  });
+  // Every /internal/* request proves the cluster secret (HMAC of itself) before its body is parsed.
+  registerInternalAuth(app, { secret: deps.clusterSecret });
 
   app.post(ROUTES.nodeDeliver, async (req, reply) => {
     const parsed = deliverRequestSchema.safeParse(req.body);

@@ -17,7 +17,7 @@ import type { HistoryClient } from './history-client.ts';
 import type { LocalConnection, LocalConnections } from './local-connections.ts';
 import type { Metrics } from './metrics.ts';
 import type { Presence } from './presence.ts';
-import { TokenBucket } from './rate-limiter.ts';
+import { TokenBucket, UserRateLimits } from './rate-limiter.ts';
 
 export interface SessionDeps {
   nodeId: string;
@@ -29,7 +29,12 @@ export interface SessionDeps {
   history: HistoryClient;
   metrics: Metrics;
   logger: Logger;
-  limits: { maxBody: number; helloTimeoutMs: number; rateLimitPerSec: number; rateLimitBurst: number; maxBufferedBytes: number };
+  limits: {
+    maxBody: number; helloTimeoutMs: number; rateLimitPerSec: number; rateLimitBurst: number; maxBufferedBytes: number;
+    userRateLimitPerSec: number; userRateLimitBurst: number;
+  };
+  /** Per-user send buckets shared by the user's connections on this node (app.ts makes one per node). */
+  userLimits?: UserRateLimits;
 }
 
 /** Frames that may arrive while `hello` is being checked; they are handled right after `welcome`. */
@@ -47,6 +52,7 @@ export class ClientSession {
   private queriesPending = 0;
   private readonly helloTimer: NodeJS.Timeout;
   private readonly bucket: TokenBucket;
+  private userBucket: TokenBucket | undefined;
   private logger: Logger;
 
   constructor(private readonly ws: WebSocket, private readonly deps: SessionDeps) {
@@ -90,6 +96,7 @@ export class ClientSession {
     clearTimeout(this.helloTimer);
     this.logger = this.logger.child({ user: this.user });
     this.conn = { connId: this.connId, user: this.user, socket: { sendRaw: (f) => this.sendRaw(f) } };
+    this.userBucket = this.deps.userLimits?.acquire(this.user);
     this.deps.local.add(this.conn);
     // Welcome only once discovery knows us, so a message sent right after welcome finds us.
     await this.deps.presence.added({ user: this.user, connId: this.connId });
@@ -124,6 +131,9 @@ export class ClientSession {
 
   private async onSend(frame: Send): Promise<void> {
     if (!this.bucket.take()) return this.sendError(new ERR_RATE_LIMITED('too many messages'), frame.cid);
+    if (this.userBucket && !this.userBucket.take()) {
+      return this.sendError(new ERR_RATE_LIMITED('too many messages from this user'), frame.cid);
+    }
     const msg = { id: newId(), from: this.user!, to: frame.to, cid: frame.cid, body: frame.body, ts: Date.now() };
     try {
       const [accepted] = await this.deps.log.append([msg]);
@@ -202,6 +212,7 @@ export class ClientSession {
     clearTimeout(this.helloTimer);
     this.deps.metrics.connections.dec();
     if (this.conn) {
+      if (this.userBucket) this.deps.userLimits?.release(this.conn.user);
       this.deps.local.remove(this.conn);
       this.deps.presence.removed(this.connId);
     }

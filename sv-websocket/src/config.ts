@@ -24,6 +24,10 @@ export interface Config {
   /** Discovery lease; renewed every leaseMs / 3. */ leaseMs: number;
   /** How long a discovery answer is trusted. */ lookupCacheMs: number;
   /** Sends per second per connection (token bucket), and its burst. */ rateLimitPerSec: number; rateLimitBurst: number;
+  /**
+   * Sends per second per user across all of the user's connections on this node, and its burst.
+   * @default twice the per-connection values
+   */ userRateLimitPerSec: number; userRateLimitBurst: number;
   /** A connection whose unsent buffer passes this many bytes is closed (slow consumer). */ maxBufferedBytes: number;
   /** Protocol ping interval; a connection that misses a pong is terminated. */ pingIntervalMs: number;
   /** Browser origins allowed to open /ws; empty allows any. */ allowedOrigins: string[];
@@ -54,6 +58,8 @@ const schema = z.object({
   LOOKUP_CACHE_MS: env.int(1000, 0),
   RATE_LIMIT_PER_SEC: env.int(100, 1),
   RATE_LIMIT_BURST: env.int(200, 1),
+  USER_RATE_LIMIT_PER_SEC: z.coerce.number().int().min(1).optional(),
+  USER_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
   MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 64 * 1024),
   PING_INTERVAL_MS: env.int(30_000, 1000),
   ALLOWED_ORIGINS: env.list().default([]),
@@ -91,6 +97,8 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     lookupCacheMs: c.LOOKUP_CACHE_MS,
     rateLimitPerSec: c.RATE_LIMIT_PER_SEC,
     rateLimitBurst: c.RATE_LIMIT_BURST,
+    userRateLimitPerSec: c.USER_RATE_LIMIT_PER_SEC ?? 2 * c.RATE_LIMIT_PER_SEC,
+    userRateLimitBurst: c.USER_RATE_LIMIT_BURST ?? 2 * c.RATE_LIMIT_BURST,
     maxBufferedBytes: c.MAX_BUFFERED_BYTES,
     pingIntervalMs: c.PING_INTERVAL_MS,
     allowedOrigins: c.ALLOWED_ORIGINS,

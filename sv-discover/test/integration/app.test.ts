@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { createLogger } from '@chat/shared/logger';
 import { AUTH_HEADER, ROUTES, type LeaseReply, type LookupReply } from '@chat/shared/internal-api';
-import { internalAuthHeaders } from '@chat/shared/internal-auth';
 import { freePort } from '@chat/shared/testing/services';
+import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
 import { buildApp, type DiscoverRegistry } from '../../src/app.ts';
 import { MemoryRegistry } from '../../src/registry-memory.ts';
@@ -13,7 +13,6 @@ import { RedisRegistry } from '../../src/registry-redis.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 
 const SECRET = 'test-cluster-secret-0123456789';
-const auth = internalAuthHeaders(SECRET);
 const node = { nodeId: 'node-3001', url: 'http://127.0.0.1:3001' };
 
 /** Log records the app wrote, to assert on (pino writes one JSON line per record). */
@@ -28,8 +27,10 @@ function recordingLogger() {
   return { records, logger: createLogger({ service: 'sv-discover', level: 'info', destination }) };
 }
 
-function post(app: FastifyInstance, url: string, payload: unknown, headers: Record<string, string> = auth) {
-  return app.inject({ method: 'POST', url, payload: payload as object, headers });
+/** POST `payload` as JSON, signed with the cluster secret unless other `headers` are given. */
+function post(app: FastifyInstance, url: string, payload: unknown, headers?: Record<string, string>) {
+  const req = signedRequest(SECRET, 'POST', url, payload);
+  return app.inject(headers ? { ...req, headers: { 'content-type': 'application/json', ...headers } } : req);
 }
 
 const routes = [
@@ -91,8 +92,11 @@ function suite(name: string, makeRegistry: () => Promise<{ registry: DiscoverReg
     for (const { url, body } of routes) {
       it(`refuses ${url} without the secret or with a wrong one, changing nothing`, async () => {
         await registry.renewLease(node, 60_000);
-        const wrong = internalAuthHeaders('some-other-secret-0123456789');
-        for (const headers of [{}, wrong, { [AUTH_HEADER]: 'garbage' }, { [AUTH_HEADER]: 'x'.repeat(500) }]) {
+        const wrong = signedRequest('some-other-secret-0123456789', 'POST', url, body).headers;
+        const stale = signedRequest(SECRET, 'POST', url, body, Date.now() - 60_000).headers;
+        const otherBody = signedRequest(SECRET, 'POST', url, { ...body, extra: 1 }).headers;
+        const otherPath = signedRequest(SECRET, 'POST', url + '?x=1', body).headers;
+        for (const headers of [{}, wrong, stale, otherBody, otherPath, { [AUTH_HEADER]: 'garbage' }, { [AUTH_HEADER]: 'x'.repeat(500) }]) {
           const res = await post(app, url, body, headers);
           assert.equal(res.statusCode, 401, JSON.stringify(headers));
           assert.equal(res.json<{ error: string }>().error, 'unauthorized');
@@ -125,7 +129,7 @@ function suite(name: string, makeRegistry: () => Promise<{ registry: DiscoverReg
         await post(app, ROUTES.discoverLease, { ...node, ttlMs: 60_000 });
         await post(app, ROUTES.discoverEntries, { nodeId: node.nodeId, add: [{ user: 'alice', connId: 'c1' }], remove: [] });
         const res = typeof body === 'string'
-          ? await app.inject({ method: 'POST', url, payload: body, headers: { ...auth, 'content-type': 'application/json' } })
+          ? await app.inject(signedRequest(SECRET, 'POST', url, body))
           : await post(app, url, body);
         assert.equal(res.statusCode, 400);
         assert.equal(res.json<{ error: string }>().error, 'bad_request');

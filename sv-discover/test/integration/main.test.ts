@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ROUTES } from '@chat/shared/internal-api';
-import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { startTestRedis, uniqueRedisPrefix } from '@chat/shared/testing/redis';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -32,10 +32,8 @@ for (const mode of ['memory', 'redis'] as const) {
       const exited = once(child, 'exit');
       try {
         assert.equal((await fetch(`${url}/readyz`)).status, 200);
-        const headers = { ...internalAuthHeaders(SECRET), 'content-type': 'application/json' };
-        const lease = await fetch(url + ROUTES.discoverLease, {
-          method: 'POST', headers, body: JSON.stringify({ nodeId: 'n1', url: 'http://127.0.0.1:3001', ttlMs: 60_000 }),
-        });
+        const lease = await fetch(url + ROUTES.discoverLease,
+          signedRequest(SECRET, 'POST', url + ROUTES.discoverLease, { nodeId: 'n1', url: 'http://127.0.0.1:3001', ttlMs: 60_000 }));
         assert.deepEqual(await lease.json(), { known: false });
         assert.equal((await fetch(url + ROUTES.discoverLookup, { method: 'POST', body: '{"users":["a"]}' })).status, 401);
       } finally {

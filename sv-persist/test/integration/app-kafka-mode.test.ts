@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createLogger } from '@chat/shared/logger';
-import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { ROUTES } from '@chat/shared/internal-api';
 import { buildApp } from '../../src/app.ts';
 import { BatchWriter } from '../../src/batch-writer.ts';
@@ -24,9 +24,7 @@ describe('sv-persist HTTP in Kafka mode', () => {
       assert.equal(notYet.json<{ reason: string }>().reason, 'kafka consumer not in its group');
       inGroup = true;
       assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
-      const ingest = await app.inject({
-        method: 'POST', url: ROUTES.persistIngest, headers: internalAuthHeaders(SECRET), payload: { messages: [msg('a', 'b', 'c')] },
-      });
+      const ingest = await app.inject(signedRequest(SECRET, 'POST', ROUTES.persistIngest, { messages: [msg('a', 'b', 'c')] }));
       assert.equal(ingest.statusCode, 404);
     } finally {
       await app.close();

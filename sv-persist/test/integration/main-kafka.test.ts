@@ -3,7 +3,7 @@ import type { Producer } from 'kafkajs';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
 import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
 import { createTestDatabase } from '@chat/shared/testing/postgres';
-import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { ROUTES } from '@chat/shared/internal-api';
 import { msg } from '../helpers/db.ts';
 import { countRows, PARTITIONS, plainKafka, produce, storedRows, expectedSeqs, waitFor, type Produced } from '../helpers/kafka.ts';
@@ -44,10 +44,8 @@ describe('sv-persist process in Kafka mode', function () {
   it('is ready once in its group, refuses direct ingest, and loses nothing when SIGKILLed mid-stream', async () => {
     const first = await launch();
     await waitFor('/readyz 200', () => ready(first), 30_000);
-    const ingest = await fetch(`${first.url}${ROUTES.persistIngest}`, {
-      method: 'POST', headers: { ...internalAuthHeaders(SECRET), 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [msg('a', 'b', 'c')] }),
-    });
+    const ingest = await fetch(`${first.url}${ROUTES.persistIngest}`,
+      signedRequest(SECRET, 'POST', `${first.url}${ROUTES.persistIngest}`, { messages: [msg('a', 'b', 'c')] }));
     assert.equal(ingest.status, 404, 'no sequence-assigned seq mixes with offset seqs');
 
     const produced: Produced[] = [];

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { SignJWT } from 'jose';
 import { AUTH_HEADER, ROUTES } from '@chat/shared/internal-api';
-import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { TestClient } from '@chat/shared/testing/ws-client';
-import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 
 const JWT_SECRET = 'jwt-secret-for-tests-0123456789-abcdef';
 
@@ -154,18 +154,35 @@ describe('mesh: bad input and access control', function () {
       { url: mesh.discover.url + ROUTES.discoverEntries, body: { nodeId: 'evil', add: [{ user: 'bob', connId: 'x' }], remove: [] } },
       { url: mesh.persist.url + ROUTES.persistIngest, body: { messages: [{ id: 'x', from: 'mallory', to: 'bob', cid: 'c', body: 'forged', ts: 1 }] } },
     ];
-    for (const [label, headers] of [
-      ['without the secret', {}],
-      ['with a wrong secret', internalAuthHeaders('not-the-cluster-secret-at-all')],
-      ['with a garbage header', { [AUTH_HEADER]: 'x'.repeat(500) }],
-    ] as const) {
+    type Target = { url: string; body: unknown };
+    const sign = (secret: string, t: Target, now?: number) => signedRequest(secret, 'POST', t.url, t.body, now).headers;
+    for (const [label, headersFor] of [
+      ['without the secret', () => ({})],
+      ['with a wrong secret', (t) => sign('not-the-cluster-secret-at-all', t)],
+      ['with a garbage header', () => ({ [AUTH_HEADER]: 'x'.repeat(500) })],
+      ['signed 60 s ago (a replay outside the window)', (t) => sign(TEST_SECRET, t, Date.now() - 60_000)],
+      ['signed 60 s ahead', (t) => sign(TEST_SECRET, t, Date.now() + 60_000)],
+      ['signed for another body', (t) => sign(TEST_SECRET, { url: t.url, body: { other: true } })],
+      ['signed for another path', (t) => sign(TEST_SECRET, { url: t.url.replace('/internal/v1/', '/internal/v1/x'), body: t.body })],
+    ] as [string, (t: Target) => Record<string, string>][]) {
       it(`refuse requests ${label}`, async () => {
         for (const t of targets()) {
-          const res = await request(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(t.body) });
+          const res = await request(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headersFor(t) }, body: JSON.stringify(t.body) });
           assert.equal(res.statusCode, 401, t.url);
           await res.body.dump();
         }
       });
     }
+
+    it('accept the same requests correctly signed (the refusals above are the signature\'s doing)', async () => {
+      const lookup = { url: mesh.discover.url + ROUTES.discoverLookup, body: { users: ['bob'] } };
+      const ok = await request(lookup.url, signedRequest(TEST_SECRET, 'POST', lookup.url, lookup.body));
+      assert.equal(ok.statusCode, 200);
+      assert.deepEqual(await ok.body.json(), { nodes: {} });
+      const deliver = mesh.nodes[0]!.url + ROUTES.nodeDeliver;
+      const bad = await request(deliver, signedRequest(TEST_SECRET, 'POST', deliver, { users: [], items: [] }));
+      assert.equal(bad.statusCode, 400, 'authenticated, then validated');
+      await bad.body.dump();
+    });
   });
 });

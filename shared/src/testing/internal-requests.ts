@@ -1,0 +1,25 @@
+/** Signed internal requests for tests: the same HMAC the services' InternalClient sends. */
+import { internalAuthHeaders } from '../internal-auth.ts';
+
+export interface SignedRequest {
+  method: 'GET' | 'POST';
+  /** Path and query (for app.inject). */
+  url: string;
+  headers: Record<string, string>;
+  /** The exact body that was signed (JSON text), for app.inject's `payload`. */
+  payload?: string;
+  /** Same as payload, for undici's / fetch's `body`. */
+  body?: string;
+}
+
+/**
+ * A request to `url` (a path, or a full URL whose path and query are signed), signed with
+ * `secret`; `body` is sent as JSON text unless it is already a string.
+ */
+export function signedRequest(secret: string, method: 'GET' | 'POST', url: string, body?: unknown, now?: number): SignedRequest {
+  const path = /^https?:/.test(url) ? (({ pathname, search }) => pathname + search)(new URL(url)) : url;
+  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers = internalAuthHeaders(secret, { method, path, body: text, now });
+  if (text !== undefined) headers['content-type'] = 'application/json';
+  return text === undefined ? { method, url, headers } : { method, url, headers, payload: text, body: text };
+}
