@@ -7,6 +7,7 @@
  *   rows and the heads upsert: three statements. Its RETURNING cannot be used, as Sequelize maps
  *   returned rows to inputs by position, which skipped duplicates shift.
  */
+import { createRequire } from 'node:module';
 import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
@@ -69,6 +70,7 @@ export class SequelizeMessageStore implements MessageStore {
       logging: false,
       pool: { max: opts.poolMax ?? 10, min: 0, acquire: 10_000, idle: 10_000 },
       dialectOptions: { connectionTimeoutMillis: 5_000 },
+      dialectModule: pgWithGuardedClients(),
       // A down database should answer 503 soon; the caller (a node, or Kafka) retries the batch.
       retry: { max: 1 },
     });
@@ -202,4 +204,24 @@ export class SequelizeMessageStore implements MessageStore {
       throw err;
     }
   }
+}
+
+/**
+ * pg whose clients always have an 'error' listener. A Postgres restart sends 57P01 ("terminating
+ * connection due to administrator command") to every connection; one reached a pg Client with no
+ * listener (Sequelize adds its own only once connected) and the unhandled 'error' event killed
+ * sv-persist (found by sv-websocket/test/faults/postgres-restart.test.ts). Sequelize's listener
+ * still marks the connection invalid and the pool replaces it; this one only keeps the process up.
+ */
+function pgWithGuardedClients(): object {
+  type ClientCtor = new (config: unknown) => { on(event: 'error', fn: (err: unknown) => void): void };
+  const pg = createRequire(import.meta.url)('pg') as { Client: ClientCtor };
+  class GuardedClient extends pg.Client {
+    constructor(config: unknown) {
+      super(config);
+      this.on('error', () => {});
+    }
+  }
+  // Inherit the rest (types, Pool, …) without touching pg's lazy `native` getter.
+  return Object.create(pg, { Client: { value: GuardedClient } }) as object;
 }

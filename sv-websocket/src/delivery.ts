@@ -21,6 +21,8 @@ export interface DeliveryStats {
 
 export class Delivery {
   readonly stats: DeliveryStats = { local: 0, forwarded: 0 };
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly selfId: NodeId,
@@ -29,32 +31,55 @@ export class Delivery {
     private readonly forwarder: Forwarder,
   ) {}
 
-  /** Deliver everywhere; resolves once remote forwards were answered. Never rejects. */
+  /**
+   * Deliver everywhere; resolves once remote forwards were answered. Never rejects. Users a
+   * forward did not reach (the cached node is dead, or they left it) are looked up once more, and
+   * the message goes to any node not tried yet: a recipient who just reconnected elsewhere gets it
+   * live instead of only through history.
+   */
   async deliver(m: Message, originConn?: ConnId): Promise<void> {
-    this.deliverLocally(m, originConn);
-    const users = m.from === m.to ? [m.to] : [m.to, m.from];
-    let placed: Map<UserId, NodeInfo[]>;
+    this.inFlight++;
     try {
-      placed = await this.cache.nodesOf(users);
-    } catch {
-      return; // discovery down: local delivery done, remote recipients catch up from history
+      await this.deliverEverywhere(m, originConn);
+    } finally {
+      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
-    const targets = new Map<NodeId, { node: NodeInfo; users: UserId[] }>();
-    for (const [user, nodes] of placed) {
-      for (const node of nodes) {
-        if (node.nodeId === this.selfId) continue;
-        const t = targets.get(node.nodeId) ?? { node, users: [] };
-        t.users.push(user);
-        targets.set(node.nodeId, t);
-      }
-    }
+  }
+
+  /** Resolves once no delivery is in progress (graceful shutdown, before the forwarder drains). */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async deliverEverywhere(m: Message, originConn: ConnId | undefined): Promise<void> {
+    this.deliverLocally(m, originConn);
     const item = originConn === undefined ? { message: m } : { message: m, originConn };
-    const sends: Promise<void>[] = [];
-    for (const { node, users: forUsers } of targets.values()) {
-      this.stats.forwarded++;
-      sends.push(this.forwarder.forward(node, item, forUsers));
+    const tried = new Set<NodeId>([this.selfId]);
+    let users = m.from === m.to ? [m.to] : [m.to, m.from];
+    for (let round = 0; round < 2 && users.length > 0; round++) {
+      let placed: Map<UserId, NodeInfo[]>;
+      try {
+        placed = await this.cache.nodesOf(users);
+      } catch {
+        return; // discovery down: local delivery done, remote recipients catch up from history
+      }
+      const targets = new Map<NodeId, { node: NodeInfo; users: UserId[] }>();
+      for (const [user, nodes] of placed) {
+        for (const node of nodes) {
+          if (tried.has(node.nodeId)) continue;
+          const t = targets.get(node.nodeId) ?? { node, users: [] };
+          t.users.push(user);
+          targets.set(node.nodeId, t);
+        }
+      }
+      const sends: Promise<UserId[]>[] = [];
+      for (const { node, users: forUsers } of targets.values()) {
+        tried.add(node.nodeId);
+        this.stats.forwarded++;
+        sends.push(this.forwarder.forward(node, item, forUsers));
+      }
+      users = [...new Set((await Promise.all(sends)).flat())];
     }
-    await Promise.all(sends);
   }
 
   /** Another node forwarded a batch: hand it to our connections, report who is not here. */

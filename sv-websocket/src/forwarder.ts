@@ -26,7 +26,7 @@ export interface ForwardStats {
 }
 
 export class Forwarder {
-  private readonly perNode = new Map<NodeId, { url: string; batcher: NaturalBatcher<Outgoing, void> }>();
+  private readonly perNode = new Map<NodeId, { url: string; batcher: NaturalBatcher<Outgoing, UserId[]> }>();
   readonly stats: ForwardStats = { batches: 0, messages: 0, failures: 0 };
 
   constructor(
@@ -35,12 +35,16 @@ export class Forwarder {
     private readonly logger: Logger,
   ) {}
 
-  /** Queue `item` for `node`; resolves when its batch was answered (or failed). */
-  forward(node: NodeInfo, item: DeliverItem, users: UserId[]): Promise<void> {
+  /**
+   * Queue `item` for `node`; resolves when its batch was answered (or failed) with the users it
+   * did not reach there: absent from that node, or every one of them when the request failed.
+   */
+  forward(node: NodeInfo, item: DeliverItem, users: UserId[]): Promise<UserId[]> {
     return this.batcherFor(node).push({ item, users }).catch((err: unknown) => {
       // Queue full: the message is durable, so the recipient still gets it through history.
       this.stats.failures++;
       this.logger.warn({ err, node: node.nodeId }, 'forward dropped');
+      return [];
     });
   }
 
@@ -49,11 +53,11 @@ export class Forwarder {
     await Promise.all([...this.perNode.values()].map((n) => n.batcher.idle()));
   }
 
-  private batcherFor(node: NodeInfo): NaturalBatcher<Outgoing, void> {
+  private batcherFor(node: NodeInfo): NaturalBatcher<Outgoing, UserId[]> {
     const known = this.perNode.get(node.nodeId);
     // A node id re-registered under a new URL (restarted on another port) gets a fresh pipe.
     if (known && known.url === node.url) return known.batcher;
-    const batcher = new NaturalBatcher<Outgoing, void>({
+    const batcher = new NaturalBatcher<Outgoing, UserId[]>({
       name: `forward to ${node.nodeId}`,
       maxBatch: 1000,
       maxQueue: 50_000,
@@ -63,7 +67,7 @@ export class Forwarder {
     return batcher;
   }
 
-  private async send(node: NodeInfo, batch: Outgoing[]): Promise<void[]> {
+  private async send(node: NodeInfo, batch: Outgoing[]): Promise<UserId[][]> {
     const users = [...new Set(batch.flatMap((o) => o.users))];
     this.stats.batches++;
     this.stats.messages += batch.length;
@@ -72,11 +76,13 @@ export class Forwarder {
       const body: DeliverRequest = { users, items: batch.map((o) => o.item) };
       const reply = await this.client.post<DeliverReply>(node.url, ROUTES.nodeDeliver, body);
       for (const user of reply.absent) this.onAbsent(user);
+      const absent = new Set(reply.absent);
+      return batch.map((o) => o.users.filter((u) => absent.has(u)));
     } catch (err) {
       this.stats.failures++;
       for (const user of users) this.onAbsent(user);
       this.logger.warn({ err, node: node.nodeId, messages: batch.length }, 'forward failed; recipients will catch up from history');
+      return batch.map((o) => o.users);
     }
-    return batch.map(() => undefined);
   }
 }

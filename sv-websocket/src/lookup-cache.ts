@@ -1,6 +1,8 @@
 /**
  * Short-lived cache in front of discovery. Only positive answers are cached: a user found nowhere
  * is asked again next time, so a user who just connected is never hidden by a stale "nowhere".
+ * When discovery does not answer, an expired entry is used rather than nothing (stale-if-error);
+ * a forward to a node the user left answers "absent", which drops the entry.
  * Concurrent misses are merged into one batched lookup (natural batching).
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
@@ -17,6 +19,8 @@ export class LookupCache {
   private readonly misses: NaturalBatcher<UserId, NodeInfo[]>;
   hits = 0;
   missCount = 0;
+  /** Expired answers used because discovery did not answer. */
+  staleHits = 0;
 
   constructor(registry: Registry, private readonly ttlMs: number, private readonly maxEntries = 100_000) {
     this.misses = new NaturalBatcher<UserId, NodeInfo[]>({
@@ -47,10 +51,20 @@ export class LookupCache {
         out.set(user, hit.nodes);
       } else {
         this.missCount++;
-        pending.push(this.misses.push(user).then((nodes) => void out.set(user, nodes)));
+        pending.push(this.misses.push(user).then((nodes) => void out.set(user, nodes), (err: unknown) => {
+          // Discovery unreachable: an expired answer beats none (stale-if-error), so delivery
+          // between nodes goes on through a discovery outage for users seen before it.
+          const stale = this.entries.get(user);
+          if (!stale) throw err;
+          this.staleHits++;
+          out.set(user, stale.nodes);
+        }));
       }
     }
-    if (pending.length > 0) await Promise.all(pending);
+    if (pending.length === 0) return out;
+    const failed = (await Promise.allSettled(pending)).filter((r) => r.status === 'rejected');
+    // Partial answers are useful; only a lookup that found nothing at all fails.
+    if (failed.length > 0 && out.size === 0) throw (failed[0] as PromiseRejectedResult).reason;
     return out;
   }
 

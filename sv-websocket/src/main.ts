@@ -92,8 +92,11 @@ await runMain(async () => {
     logger.info({ signal }, 'shutting down');
     // Stop accepting and close clients with 1001, then flush what is in flight, then leave the mesh.
     await app.close();
-    await forwarder.idle();
+    // The log's last acks start deliveries; those forward; only then is there nothing left to send.
     await log.close();
+    await new Promise(setImmediate); // let the acks' continuations start their deliveries
+    await delivery.idle();
+    await forwarder.idle();
     await presence.stop();
     await client.close();
     logger.info('stopped');

@@ -24,6 +24,8 @@ export interface MeshOptions {
   persisters?: number;
   /** Extra variables for every persister. */
   persistEnv?: Record<string, string>;
+  /** Use this database instead of a fresh one from `createTestDatabase` (e.g. a private Postgres). */
+  databaseUrl?: string;
 }
 
 export interface Mesh {
@@ -36,6 +38,10 @@ export interface Mesh {
   nodes: ServiceProcess[];
   /** Variables a node started later needs to join this mesh. */
   nodeEnv(i: number): Record<string, string>;
+  /** Variables to start sv-discover again (pass PORT to reuse its port). */
+  discoverEnv(): Record<string, string>;
+  /** Variables to start a persister again (same database and consumer group). */
+  persistEnv(): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -49,12 +55,14 @@ function engineEnv(o: MeshOptions): Record<string, string> {
 /** Start the mesh; `nodes[i]` adds variables to node i. Accepts the old array form too. */
 export async function startMesh(opts: MeshOptions | Record<string, string>[]): Promise<Mesh> {
   const o: MeshOptions = Array.isArray(opts) ? { nodes: opts } : opts;
-  const databaseUrl = await createTestDatabase();
+  const databaseUrl = o.databaseUrl ?? await createTestDatabase();
   const common = engineEnv(o);
   const groupId = `persist-${randomBytes(4).toString('hex')}`;
-  const discovers = await Promise.all(Array.from({ length: o.discovers ?? 1 }, () => startService('sv-discover', { ...common })));
+  const discoverEnv = (): Record<string, string> => ({ ...common });
+  const persistEnv = (): Record<string, string> => ({ ...common, DATABASE_URL: databaseUrl, KAFKA_GROUP_ID: groupId, ...o.persistEnv });
+  const discovers = await Promise.all(Array.from({ length: o.discovers ?? 1 }, () => startService('sv-discover', discoverEnv())));
   const persisters = await Promise.all(Array.from({ length: o.persisters ?? 1 }, () =>
-    startService('sv-persist', { ...common, DATABASE_URL: databaseUrl, KAFKA_GROUP_ID: groupId, ...o.persistEnv }, { timeoutMs: 120_000 })));
+    startService('sv-persist', persistEnv(), { timeoutMs: 120_000 })));
   const nodeEnv = (i: number): Record<string, string> => ({
     ...common,
     NODE_ID: `node-${i}`,
@@ -65,7 +73,7 @@ export async function startMesh(opts: MeshOptions | Record<string, string>[]): P
   });
   const nodes = await Promise.all(o.nodes.map((extra, i) => startService('sv-websocket', { ...nodeEnv(i), ...extra })));
   return {
-    databaseUrl, discovers, discover: discovers[0]!, persisters, persist: persisters[0]!, nodes, nodeEnv,
+    databaseUrl, discovers, discover: discovers[0]!, persisters, persist: persisters[0]!, nodes, nodeEnv, discoverEnv, persistEnv,
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
       await Promise.all([...discovers, ...persisters].map((p) => p.stop()));
