@@ -14,8 +14,8 @@ export interface BatchWriterOptions {
   maxBatch?: number;
   /** Most messages waiting behind the insert in flight. @default 50000 */
   maxQueue?: number;
-  /** Called after each committed batch (logging, metrics). */
-  onBatch?: (size: number, ms: number) => void;
+  /** Called after each committed batch (logging, metrics); `newestTs` is the batch's largest `ts`. */
+  onBatch?: (size: number, ms: number, newestTs: number) => void;
 }
 
 export class BatchWriter {
@@ -32,7 +32,7 @@ export class BatchWriter {
       run: async (msgs) => {
         const started = performance.now();
         const accepted = await store.insertBatch(msgs);
-        opts.onBatch?.(msgs.length, performance.now() - started);
+        opts.onBatch?.(msgs.length, performance.now() - started, msgs.reduce((max, m) => Math.max(max, m.ts), 0));
         return accepted;
       },
     });

@@ -51,13 +51,15 @@ export interface ConsumerStats {
   collisions: number;
   /** Failed insert attempts (each retried). */
   insertFailures: number;
+  /** Commit time minus `ts` of the newest message of the last stored chunk, ms (persist lag). */
+  lagMs: number;
 }
 
 /** Stops the wait loops below often enough to notice stop() and rebalances at once. */
 const POLL_MS = 100;
 
 export class KafkaPersistConsumer {
-  readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0 };
+  readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0, lagMs: 0 };
   private readonly consumer: Consumer;
   private readonly log: Logger;
   private readonly maxChunk: number;
@@ -150,6 +152,7 @@ export class KafkaPersistConsumer {
       try {
         const r = await this.store.insertLogged(msgs);
         this.stats.inserted += r.inserted;
+        this.stats.lagMs = Date.now() - msgs.reduce((max, m) => Math.max(max, m.ts), 0);
         this.stats.duplicates += r.duplicates;
         this.stats.regressions += r.regressed.length;
         this.stats.collisions += r.collided.length;

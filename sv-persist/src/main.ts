@@ -47,8 +47,8 @@ async function main(): Promise<void> {
   const writer = new BatchWriter(store, {
     maxBatch: config.maxBatch,
     maxQueue: config.maxQueue,
-    onBatch: (size, ms) => {
-      metrics?.batch(size, ms / 1000);
+    onBatch: (size, ms, newestTs) => {
+      metrics?.batch(size, ms / 1000, newestTs);
       batchLog.debug({ size, ms: Math.round(ms) }, 'batch committed');
     },
   });

@@ -1,11 +1,11 @@
 /** Prometheus metrics of a persister (prom-client), on its own registry. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConsumerStats } from './consumer.ts';
 
 export interface PersistMetrics {
   registry: Registry;
-  /** Observe one committed insert batch (direct mode or one Kafka chunk). */
-  batch(rows: number, seconds: number): void;
+  /** Observe one committed insert batch (direct mode); `newestTs` is the batch's largest message `ts`. */
+  batch(rows: number, seconds: number, newestTs?: number): void;
 }
 
 /** `consumerStats`, when given, is read at scrape time (Kafka mode). */
@@ -13,6 +13,11 @@ export function createPersistMetrics(consumerStats?: () => ConsumerStats): Persi
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   let directRows = 0;
+  let directLagMs = 0;
+  new Gauge({
+    name: 'chat_persist_lag_seconds', help: 'Commit time minus ts of the newest message in the last committed batch', registers: [registry],
+    collect() { this.set((consumerStats ? consumerStats().lagMs : directLagMs) / 1000); },
+  });
   new Counter({
     name: 'chat_persist_rows_inserted_total', help: 'Messages inserted into Postgres', registers: [registry],
     collect() { this.reset(); this.inc(consumerStats ? consumerStats().inserted : directRows); },
@@ -33,8 +38,9 @@ export function createPersistMetrics(consumerStats?: () => ConsumerStats): Persi
   }
   return {
     registry,
-    batch(n, seconds) {
+    batch(n, seconds, newestTs) {
       directRows += n;
+      if (newestTs !== undefined) directLagMs = Date.now() - newestTs;
       batchSize.observe(n);
       batchSeconds.observe(seconds);
     },

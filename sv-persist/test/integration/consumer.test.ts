@@ -107,7 +107,8 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
     // A new group replays the topic from the beginning: nothing new, nothing fails.
     const b = await start('g-replay', generation);
     await waitFor('the replay consumed everything', () => b.consumer.stats.records === 603, 20_000, () => b.consumer.stats);
-    assert.deepEqual({ ...b.consumer.stats }, { records: 603, inserted: 0, duplicates: 601, undecodable: 2, regressions: 0, collisions: 0, insertFailures: 0 });
+    const { lagMs: _lag, ...counts } = b.consumer.stats;
+    assert.deepEqual(counts, { records: 603, inserted: 0, duplicates: 601, undecodable: 2, regressions: 0, collisions: 0, insertFailures: 0 });
     await assertStoredExactly(produced, generation);
   });
 

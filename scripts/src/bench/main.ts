@@ -1,0 +1,125 @@
+/**
+ * `npm run bench -- --scenario <name> [options]`: starts the mesh (or uses --target), drives it with
+ * client workers at a fixed open-loop rate, optionally runs the bare ws relay with the same load
+ * (--baseline), prints a table and writes bench-results/<timestamp>-<scenario>.json and .svg.
+ * Options and scenarios: docs/benchmarks.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stopStartedServices } from '@chat/shared/testing/services';
+import { runLoad, type LoadOptions } from './load.ts';
+import { runDrain } from './persist-drain.ts';
+import { machineInfo } from './proc-stats.ts';
+import { Progress } from './progress.ts';
+import { markdownTable, svgChart } from './report.ts';
+import type { RunResult } from './results.ts';
+import { externalTarget, startMesh, startRelay, type Target } from './targets.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Per scenario: nodes, connections, msgs/s (0 = idle), cross-node share, seconds. */
+const SCENARIOS: Record<string, { nodes: number; conns: number; rate: number; cross: number; duration: number }> = {
+  idle: { nodes: 6, conns: 10_000, rate: 0, cross: 0, duration: 10 },
+  'same-node': { nodes: 2, conns: 1000, rate: 5000, cross: 0, duration: 15 },
+  'cross-node': { nodes: 2, conns: 1000, rate: 5000, cross: 1, duration: 15 },
+  mixed: { nodes: 4, conns: 4000, rate: 3000, cross: 0.5, duration: 15 },
+  persist: { nodes: 0, conns: 0, rate: 0, cross: 0, duration: 0 },
+};
+
+const { values: a } = parseArgs({
+  options: {
+    scenario: { type: 'string' }, target: { type: 'string' }, baseline: { type: 'boolean', default: false },
+    nodes: { type: 'string' }, conns: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
+    warmup: { type: 'string' }, cross: { type: 'string' }, workers: { type: 'string' }, addresses: { type: 'string' },
+    body: { type: 'string' }, grace: { type: 'string' }, kafka: { type: 'boolean', default: false },
+    direct: { type: 'boolean', default: false }, messages: { type: 'string' }, 'lag-sample': { type: 'string' },
+    out: { type: 'string' }, quiet: { type: 'boolean', default: false }, label: { type: 'string' },
+  },
+  strict: true,
+});
+
+function usage(msg: string): never {
+  process.stderr.write(`${msg}\nusage: npm run bench -- --scenario ${Object.keys(SCENARIOS).join('|')} [--nodes N] [--conns N] [--rate MSGS_PER_S] [--duration S] [--cross 0..1] [--baseline] [--kafka] [--target URL,URL] (see docs/benchmarks.md)\n`);
+  process.exit(2);
+}
+
+const scenario = a.scenario ?? usage('--scenario is required');
+const preset = SCENARIOS[scenario] ?? usage(`unknown scenario ${scenario}`);
+const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+const conns = num(a.conns, preset.conns);
+const workers = num(a.workers, Math.max(2, Math.ceil(conns / 15_000)));
+const addressCount = Math.max(1, Math.ceil(conns / 20_000) + 1);
+const load: LoadOptions = {
+  scenario, conns, workers,
+  addresses: a.addresses?.split(',') ?? Array.from({ length: addressCount }, (_, i) => `127.0.0.${i + 2}`),
+  rate: num(a.rate, preset.rate),
+  durationS: num(a.duration, preset.duration),
+  warmupS: num(a.warmup, Math.min(3, Math.floor(num(a.duration, preset.duration) / 5))),
+  cross: num(a.cross, preset.cross),
+  bodyBytes: num(a.body, 64),
+  graceS: num(a.grace, 10),
+  lagSampleEvery: num(a['lag-sample'], 50),
+  connectConcurrency: 200,
+};
+const nodes = num(a.nodes, preset.nodes);
+const progress = new Progress(!a.quiet);
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outDir = resolve(a.out ?? join(ROOT, 'bench-results'));
+const base = join(outDir, `${stamp}-${scenario}`);
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+
+async function withTarget(start: () => Promise<Target>): Promise<RunResult> {
+  const target = await start();
+  try {
+    return await runLoad(target, load, progress);
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  const machine = machineInfo();
+  if (scenario === 'persist') {
+    const drain = await runDrain({ messages: num(a.messages, 100_000), direct: a.direct, stallS: num(a.grace, 60) }, progress);
+    writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine, startedAt: stamp, drain }, null, 2)}\n`);
+    const rows = drain.timeline.map((t) => ({ sec: t.sec, sent: 0, delivered: t.rows, p99Ms: null }));
+    writeFileSync(`${base}.svg`, svgChart(`persist backlog drain (${drain.mode}), ${drain.messages.toLocaleString('en-US')} rows`, [{ label: 'rows/s', timeline: rows } as unknown as RunResult]));
+    process.stdout.write(`${drainTable(drain)}\n\nresults: ${base}.json\nchart: ${base}.svg\n`);
+    return;
+  }
+  const results: RunResult[] = [];
+  const kafka = a.kafka || Boolean(process.env.KAFKA_BROKERS);
+  results.push(await withTarget(() => (a.target
+    ? Promise.resolve(externalTarget(a.target.split(','), process.env.DATABASE_URL))
+    : startMesh({ nodes, kafka }))));
+  if (a.baseline) results.push(await withTarget(() => startRelay(a.target ? a.target.split(',').length : nodes)));
+  const title = `${a.label ?? scenario}: ${nodes} nodes, ${conns.toLocaleString('en-US')} connections${load.rate ? `, ${load.rate.toLocaleString('en-US')} msgs/s offered, cross ${load.cross}` : ''}${kafka ? ', Kafka' : ''}`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine, startedAt: stamp, nodes, kafka, options: load, results }, null, 2)}\n`);
+  if (load.rate > 0) writeFileSync(`${base}.svg`, svgChart(title, results));
+  process.stdout.write(`\n${title}\n\n${markdownTable(results)}\n\nresults: ${base}.json\n${load.rate > 0 ? `chart: ${base}.svg\n` : ''}`);
+}
+
+function drainTable(d: Awaited<ReturnType<typeof runDrain>>): string {
+  const rows: [string, unknown][] = [
+    ['mode', d.mode], ['messages', d.messages], ['produced/s (backlog build)', d.producedPerSec ?? '–'], ['stored', d.stored],
+    ['lost', d.lost], ['duplicated', d.duplicated], ['replays skipped (ON CONFLICT)', d.replayedSkipped],
+    ['rows/s (first to last commit)', d.rowsPerSec], ['rows/s (from persister start)', d.rowsPerSecFromStart], ['seconds', d.seconds],
+    ...Object.entries(d.processes).flatMap(([k, p]): [string, unknown][] => [[`${k} CPU s`, p.cpuSec], [`${k} RSS MB`, p.rssMB]]),
+  ];
+  return ['| metric | value |', '|---|---:|', ...rows.map(([k, v]) => `| ${k} | ${typeof v === 'number' ? v.toLocaleString('en-US') : String(v)} |`)].join('\n');
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  progress.done();
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  exitCode = 1;
+} finally {
+  await stopStartedServices();
+}
+process.exit(exitCode);

@@ -1,0 +1,147 @@
+/**
+ * What the bench drives: a mesh it starts itself (startService, embedded engines by default,
+ * Redis / Kafka / Postgres from REDIS_URL, KAFKA_BROKERS, DATABASE_URL), the bare ws relay
+ * baseline, or a running mesh given with --target.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startService, type ServiceProcess } from '@chat/shared/service-process';
+import { startTestKafka } from '@chat/shared/testing/kafka';
+import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { freePort } from '@chat/shared/testing/services';
+import type { ProcGroup } from './proc-stats.ts';
+
+export const BENCH_SECRET = `bench-cluster-secret-${randomBytes(8).toString('hex')}`;
+export const KAFKA_PARTITIONS = 6;
+
+export interface Target {
+  label: 'mesh' | 'baseline';
+  /** ws:// URL per node. */
+  wsUrls: string[];
+  /** http:// base per node (for /metrics); empty for the relay. */
+  nodeUrls: string[];
+  /** Other services with a /metrics. */
+  serviceUrls: { name: string; url: string }[];
+  /** Processes to sample from /proc (none for --target). */
+  groups: ProcGroup[];
+  databaseUrl?: string;
+  kafka: boolean;
+  stop(): Promise<void>;
+}
+
+export interface Engines { databaseUrl: string; kafka?: { brokers: string[]; topic: string } }
+
+/** A fresh database, and a fresh topic when Kafka is used (KAFKA_BROKERS, or the harness's mock broker). */
+export async function startEngines(kafka: boolean): Promise<Engines> {
+  const databaseUrl = await createTestDatabase();
+  if (!kafka) return { databaseUrl };
+  const broker = await startTestKafka();
+  const topic = `bench-${randomBytes(4).toString('hex')}`;
+  await broker.createTopic(topic, KAFKA_PARTITIONS);
+  return { databaseUrl, kafka: { brokers: broker.brokers, topic } };
+}
+
+function commonEnv(e: Engines): Record<string, string> {
+  const env: Record<string, string> = { CLUSTER_SECRET: BENCH_SECRET, LOG_LEVEL: 'info' };
+  if (e.kafka) Object.assign(env, { KAFKA_BROKERS: e.kafka.brokers.join(','), KAFKA_TOPIC: e.kafka.topic, KAFKA_PARTITIONS: String(KAFKA_PARTITIONS) });
+  if (process.env.REDIS_URL) env.REDIS_PREFIX = `bench${randomBytes(4).toString('hex')}:`;
+  return env;
+}
+
+export function startPersist(e: Engines, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+  return startService('sv-persist', {
+    ...commonEnv(e), DATABASE_URL: e.databaseUrl, KAFKA_GROUP_ID: `bench-${randomBytes(4).toString('hex')}`, ...extra,
+  }, { timeoutMs: 180_000 });
+}
+
+/** Processes the bench itself started that belong to the mesh: embedded Postgres, the mock broker. */
+function ownEngineGroups(): ProcGroup[] {
+  return [
+    { name: 'postgres', pid: process.pid, descendants: true, comm: 'postgres' },
+    { name: 'kafka-mock', pid: process.pid, descendants: true, comm: 'mock-cluster' },
+  ];
+}
+
+export async function startMesh(opts: { nodes: number; kafka: boolean; nodeEnv?: Record<string, string> }): Promise<Target> {
+  const engines = await startEngines(opts.kafka);
+  const common = commonEnv(engines);
+  const started: ServiceProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.filter((p) => p.name === 'sv-websocket').map((p) => p.stop()));
+    await Promise.all(started.filter((p) => p.name !== 'sv-websocket').map((p) => p.stop()));
+  };
+  try {
+    const [discover, persist] = await Promise.all([startService('sv-discover', common), startPersist(engines)]);
+    started.push(discover, persist);
+    const nodes = await Promise.all(Array.from({ length: opts.nodes }, (_, i) => startService('sv-websocket', {
+      ...common,
+      NODE_ID: `bench-node-${i}`,
+      DISCOVER_URL: discover.url,
+      PERSIST_URL: persist.url,
+      // The bench measures the message path, not the per-connection limiter.
+      RATE_LIMIT_PER_SEC: '1000000',
+      RATE_LIMIT_BURST: '1000000',
+      HELLO_TIMEOUT_MS: '60000',
+      ...opts.nodeEnv,
+    }, { timeoutMs: 120_000 })));
+    started.push(...nodes);
+    return {
+      label: 'mesh',
+      wsUrls: nodes.map((n) => `ws://127.0.0.1:${n.port}/ws`),
+      nodeUrls: nodes.map((n) => n.url),
+      serviceUrls: [{ name: 'sv-discover', url: discover.url }, { name: 'sv-persist', url: persist.url }],
+      groups: [
+        ...nodes.map((n, i) => ({ name: `node-${i}`, pid: n.child.pid! })),
+        { name: 'sv-discover', pid: discover.child.pid! },
+        { name: 'sv-persist', pid: persist.child.pid! },
+        ...ownEngineGroups(),
+      ],
+      databaseUrl: engines.databaseUrl,
+      kafka: engines.kafka !== undefined,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+const RELAY = fileURLToPath(new URL('./relay.ts', import.meta.url));
+
+/** `count` bare ws relay processes (relay.ts), linked to each other. */
+export async function startRelay(count: number): Promise<Target> {
+  const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const children = ports.map((_, i) => spawn(process.execPath, ['--import', 'tsx', RELAY, String(i), ports.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  await Promise.all(children.map((c) => new Promise<void>((resolve, reject) => {
+    createInterface({ input: c.stdout! }).on('line', (l) => { if (l.includes('"listening"')) resolve(); });
+    c.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+  })));
+  return {
+    label: 'baseline',
+    wsUrls: ports.map((p) => `ws://127.0.0.1:${p}/ws`),
+    nodeUrls: [],
+    serviceUrls: [],
+    groups: children.map((c, i) => ({ name: `node-${i}`, pid: c.pid! })),
+    kafka: false,
+    async stop() {
+      await Promise.all(children.map((c) => new Promise((r) => { if (c.exitCode !== null) return r(null); c.once('exit', r); c.kill('SIGTERM'); })));
+    },
+  };
+}
+
+/** A running mesh: node base URLs (http://host:port), nothing started, nothing sampled from /proc. */
+export function externalTarget(urls: string[], databaseUrl: string | undefined): Target {
+  const bases = urls.map((u) => u.replace(/\/+$/, ''));
+  return {
+    label: 'mesh',
+    wsUrls: bases.map((u) => `${u.replace(/^http/, 'ws')}/ws`),
+    nodeUrls: bases,
+    serviceUrls: [],
+    groups: [],
+    ...(databaseUrl && { databaseUrl }),
+    kafka: false,
+    async stop() {},
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * CI smoke run of the bench tool (not a speed test: no speed assertions): a tiny same-node run on
+ * embedded engines through the real CLI, then the accounting must be consistent.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../src/bench/results.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(ROOT, 'scripts/src/bench/main.ts');
+
+describe('bench smoke run', function () {
+  this.timeout(240_000);
+  let out: string;
+
+  before(async () => { out = await mkdtemp(join(tmpdir(), 'bench-smoke-')); });
+  after(async () => { await rm(out, { recursive: true, force: true }); });
+
+  it('runs a tiny same-node scenario and reports consistent counts', async () => {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', MAIN, '--scenario', 'same-node', '--conns', '20', '--rate', '200', '--duration', '3', '--quiet', '--out', out],
+        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+        (err, so, se) => (err ? reject(new Error(`bench failed: ${err.message}\n${se}`)) : resolve(so)));
+    });
+    const file = /results: (.+\.json)/.exec(stdout)?.[1];
+    assert.ok(file, `no results file in:\n${stdout}`);
+    const report = JSON.parse(await readFile(file, 'utf8')) as { results: RunResult[] };
+    const [mesh] = report.results;
+    const c = mesh!.counts!;
+    assert.equal(mesh!.connections.connected, 20);
+    assert.equal(c.sent, 600);
+    assert.equal(c.sent, c.acked + c.errors + c.unanswered);
+    assert.equal(c.unanswered, 0);
+    assert.ok(c.delivered <= c.acked + c.deliveredWithoutAck);
+    assert.equal(c.lost, 0);
+    assert.equal(c.duplicated, 0);
+    assert.ok(mesh!.sendToDeliver!.count > 0);
+    assert.ok(mesh!.timeline.length > 0);
+  });
+});
