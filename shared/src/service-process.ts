@@ -40,7 +40,9 @@ export async function startService(service: keyof typeof SERVICE_MAIN, env: Reco
   const port = env.PORT ? Number(env.PORT) : await freePort();
   // `node --import tsx`, not the tsx CLI: the CLI runs the service in a grandchild, which a
   // SIGKILL of the CLI would leave running.
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVICE_MAIN[service]], {
+  // CHAT_NODE_ARGS adds node flags to every service, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile.
+  const nodeArgs = (process.env.CHAT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SERVICE_MAIN[service]], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
