@@ -1,7 +1,7 @@
 /**
  * A Kafka-protocol broker for tests: `KAFKA_BROKERS` when set, else librdkafka's mock cluster
  * (Debian package librdkafka-dev), compiled once from scripts/kafka-mock/mock-cluster.c and started
- * on free ports. One per test run; each test file makes its own topic. The mock is not durable:
+ * on free ports, one per test file (startTestKafka call). The mock is not durable:
  * faults that need broker durability run against a real Kafka through KAFKA_BROKERS.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -25,12 +25,16 @@ export interface TestKafka {
   setDown(down: boolean): Promise<void>;
 }
 
-let started: Promise<TestKafka> | undefined;
+let externalBroker: Promise<TestKafka> | undefined;
 
-/** The run's broker; started on first use. */
+/**
+ * A broker for one test file: KAFKA_BROKERS (shared, each file makes its own topics), else a mock
+ * cluster of its own, so no file sees the consumer groups, topics or outages of another (the mock
+ * accumulates group state, and a file may take its broker down).
+ */
 export function startTestKafka(): Promise<TestKafka> {
-  started ??= process.env.KAFKA_BROKERS ? external(process.env.KAFKA_BROKERS.split(',')) : mock();
-  return started;
+  if (process.env.KAFKA_BROKERS) return (externalBroker ??= external(process.env.KAFKA_BROKERS.split(',')));
+  return mock();
 }
 
 /** A topic name unique to this run. */
