@@ -60,33 +60,66 @@ const POLL_MS = 100;
 
 export class KafkaPersistConsumer {
   readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0, lagMs: 0 };
-  private readonly consumer: Consumer;
   private readonly log: Logger;
   private readonly maxChunk: number;
   private joined = false;
   private partitions: number[] = [];
 
-  constructor(kafka: Kafka, private readonly store: MessageStore, logger: Logger, private readonly opts: KafkaConsumerOptions) {
+  private consumer: Consumer;
+  private stopping = false;
+  private restarts = 0;
+
+  constructor(private readonly kafka: Kafka, private readonly store: MessageStore, logger: Logger, private readonly opts: KafkaConsumerOptions) {
     this.log = logger.child({ module: 'consumer', topic: opts.topic, groupId: opts.groupId });
     this.maxChunk = opts.maxChunk ?? 2000;
-    this.consumer = kafka.consumer({
+    this.consumer = this.createConsumer();
+  }
+
+  private createConsumer(): Consumer {
+    const opts = this.opts;
+    const consumer = this.kafka.consumer({
       groupId: opts.groupId,
       maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
       ...(opts.sessionTimeout !== undefined && { sessionTimeout: opts.sessionTimeout }),
       ...(opts.rebalanceTimeout !== undefined && { rebalanceTimeout: opts.rebalanceTimeout }),
       ...(opts.heartbeatInterval !== undefined && { heartbeatInterval: opts.heartbeatInterval }),
     });
-    const { GROUP_JOIN, CRASH, DISCONNECT, STOP } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+    const { GROUP_JOIN, CRASH, DISCONNECT, STOP } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
       this.joined = true;
       this.partitions = [...(payload.memberAssignment[opts.topic] ?? [])].sort((a, b) => a - b);
       this.log.info({ partitions: this.partitions, memberId: payload.memberId }, 'joined consumer group');
     });
-    this.consumer.on(CRASH, ({ payload }) => {
+    consumer.on(CRASH, ({ payload }) => {
       this.joined = false;
       this.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      // kafkajs restarts itself after retriable errors only. After any other (a broker answering a
+      // SyncGroup with an error, say) the consumer would stay dead and its partitions unconsumed
+      // once the group rebalances them to it: start a fresh one instead.
+      if (!payload.restart && consumer === this.consumer) void this.restart();
     });
-    for (const event of [DISCONNECT, STOP]) this.consumer.on(event, () => { this.joined = false; });
+    for (const event of [DISCONNECT, STOP]) consumer.on(event, () => { this.joined = false; });
+    return consumer;
+  }
+
+  /** Replace a crashed consumer with a new one, backing off while starting it fails. */
+  private async restart(): Promise<void> {
+    let delay = this.opts.retryInitialMs ?? 200;
+    while (!this.stopping) {
+      await new Promise((r) => setTimeout(r, delay));
+      if (this.stopping) return;
+      await this.consumer.disconnect().catch(() => undefined);
+      this.consumer = this.createConsumer();
+      this.restarts++;
+      try {
+        await this.start();
+        this.log.warn({ restarts: this.restarts }, 'consumer restarted after a crash');
+        return;
+      } catch (err) {
+        this.log.error({ err }, 'consumer restart failed; retrying');
+        delay = Math.min(delay * 2, this.opts.retryMaxMs ?? 5000);
+      }
+    }
   }
 
   /** Connected and in the group (possibly with no partitions, when members outnumber them). */
@@ -112,6 +145,7 @@ export class KafkaPersistConsumer {
 
   /** Finish the chunk in hand, commit what is stored, leave the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.disconnect();
   }
 

@@ -95,7 +95,8 @@ describe('distributed engines: Redis discovery, Kafka log, two persisters', func
     }));
     await expectStoredExactlyOnce(mesh.databaseUrl, expected);
     const perPersister = await Promise.all(mesh.persisters.map(rowsInsertedBy));
-    assert.ok(perPersister.every((n) => n > 0), `each persister inserted rows: ${perPersister}`);
+    const consumerLogs = () => mesh.persisters.map((p) => p.logs.filter((l) => /consumer|kafkajs/.test(l)).slice(-6).join('\n')).join('\n---\n');
+    assert.ok(perPersister.every((n) => n > 0), `each persister inserted rows: ${perPersister}\n${consumerLogs()}`);
   });
 
   it('keeps seq strictly increasing per conversation, whichever node each message went through', async () => {
