@@ -80,8 +80,11 @@ export class SequelizeMessageStore implements MessageStore {
   async insertBatch(msgs: NewMessage[]): Promise<Accepted[]> {
     if (msgs.length === 0) return [];
     const plan = planBatch(msgs);
-    const stored = await this.guard(() => this.sequelize.transaction((t) =>
-      this.insertMethod === 'unnest' ? this.insertUnnest(plan, t) : this.insertBulkCreate(plan, t)));
+    // The unnest insert is one statement (rows and heads together), atomic on its own: no
+    // BEGIN/COMMIT round trips. bulkCreate needs three statements, so a transaction.
+    const stored = await this.guard(() => this.insertMethod === 'unnest'
+      ? this.insertUnnest(plan)
+      : this.sequelize.transaction((t) => this.insertBulkCreate(plan, t)));
     return resultsInOrder(plan, stored);
   }
 
@@ -112,7 +115,7 @@ export class SequelizeMessageStore implements MessageStore {
     }));
   }
 
-  private async insertUnnest(plan: BatchPlan, transaction: Transaction): Promise<StoredResult[]> {
+  private async insertUnnest(plan: BatchPlan, transaction?: Transaction): Promise<StoredResult[]> {
     const u = plan.unique;
     const bind = [
       u.map((m) => m.id), u.map((m) => conversationKey(m.from, m.to)), u.map((m) => m.from),
@@ -156,7 +159,7 @@ export class SequelizeMessageStore implements MessageStore {
   }
 
   /** Stored rows of the messages' (from, cid), keyed `from\ncid`. */
-  private async lookup(msgs: NewMessage[], transaction: Transaction): Promise<Map<string, StoredResult>> {
+  private async lookup(msgs: NewMessage[], transaction?: Transaction): Promise<Map<string, StoredResult>> {
     const rows = await this.sequelize.query<StoredRow>(sql.SELECT_BY_SENDER_CID, {
       bind: [msgs.map((m) => m.from), msgs.map((m) => m.cid)], type: QueryTypes.SELECT, transaction,
     });
