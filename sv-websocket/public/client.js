@@ -240,7 +240,9 @@
     if (req.kind === 'older') box.scrollTop = box.scrollHeight - fromBottom;
     else if (stick || req.kind === 'latest') scrollToBottom();
     if (req.kind === 'after') {
-      if (f.more && list.length) requestHistory('after', highestSeq()); // keep catching up
+      // Keep catching up from this page's end, not from the highest seq shown: a live message
+      // that arrived meanwhile may sit above messages still missing.
+      if (f.more && list.length) requestHistory('after', list[list.length - 1].seq);
     } else {
       state.olderMore = !!f.more;
     }

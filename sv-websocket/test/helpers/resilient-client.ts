@@ -98,10 +98,14 @@ export class ResilientClient {
 
   /** Catch every known conversation up with `history after` its mark (0 when `fromStart`). */
   async catchUp(fromStart = false): Promise<void> {
+    // Marks are taken now, before any await: a live message arriving meanwhile raises the
+    // watermark past messages that were missed while disconnected, and catching up after the
+    // raised mark would skip them.
+    const marks = new Map(fromStart ? [] : this.watermark);
     const list = (await this.query({ type: 'conversations', limit: 200 })) as ConversationsReply;
     for (const item of list.items) this.peers.add(item.with);
     for (const peer of this.peers) {
-      let after = fromStart ? 0 : (this.watermark.get(peer) ?? 0);
+      let after = marks.get(peer) ?? 0;
       for (;;) {
         const page = (await this.query({ type: 'history', with: peer, after, limit: 200 })) as HistoryReply;
         for (const m of page.messages) this.record(m, true);
