@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startService } from '@chat/shared/testing/processes';
 import { startTestRedis } from '@chat/shared/testing/redis';
 import { TestClient } from '@chat/shared/testing/ws-client';
-import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { DiscoveryProbe, eventually } from '../helpers/faults.ts';
 
@@ -20,12 +20,8 @@ for (const engine of ['memory', 'redis'] as const) {
     this.timeout(90_000);
     let mesh: Mesh;
     let probe: DiscoveryProbe;
-    const clients: TestClient[] = [];
-    const connect = async (node: number, user: string) => {
-      const c = await TestClient.connect(mesh.nodes[node]!.url, user);
-      clients.push(c);
-      return c;
-    };
+    const clients = clientsOf(() => mesh);
+    const connect = clients.connect;
 
     before(async function () {
       this.timeout(180_000);
@@ -34,7 +30,7 @@ for (const engine of ['memory', 'redis'] as const) {
       probe = new DiscoveryProbe(() => mesh.discovers[0]!.url);
     });
     after(async () => {
-      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await clients.closeAll();
       await probe?.close();
       await mesh?.stop();
     });

@@ -4,8 +4,7 @@
  * closes (it removes only its own entries); the woken node re-registers its still-open connections.
  */
 import assert from 'node:assert/strict';
-import { TestClient } from '@chat/shared/testing/ws-client';
-import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { DiscoveryProbe, eventually, metricValue } from '../helpers/faults.ts';
 
@@ -16,12 +15,8 @@ describe('faults: SIGSTOP of a node past its lease, then SIGCONT', function () {
   this.timeout(90_000);
   let mesh: Mesh;
   let probe: DiscoveryProbe;
-  const clients: TestClient[] = [];
-  const connect = async (node: number, user: string) => {
-    const c = await TestClient.connect(mesh.nodes[node]!.url, user);
-    clients.push(c);
-    return c;
-  };
+  const clients = clientsOf(() => mesh);
+  const connect = clients.connect;
 
   before(async function () {
     this.timeout(180_000);
@@ -30,7 +25,7 @@ describe('faults: SIGSTOP of a node past its lease, then SIGCONT', function () {
   });
   after(async () => {
     if (mesh?.nodes[0]?.child.exitCode === null) mesh.nodes[0].child.kill('SIGCONT');
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await probe?.close();
     await mesh?.stop();
   });

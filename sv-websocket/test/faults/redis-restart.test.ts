@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { startPrivateRedis, type PrivateRedis } from '@chat/shared/testing/private-redis';
 import { TestClient } from '@chat/shared/testing/ws-client';
-import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { DiscoveryProbe, eventually } from '../helpers/faults.ts';
 
@@ -18,12 +18,8 @@ describe('faults: Redis restarted empty', function () {
   let redis: PrivateRedis;
   let mesh: Mesh;
   let probe: DiscoveryProbe;
-  const clients: TestClient[] = [];
-  const connect = async (node: number, user: string) => {
-    const c = await TestClient.connect(mesh.nodes[node]!.url, user);
-    clients.push(c);
-    return c;
-  };
+  const clients = clientsOf(() => mesh);
+  const connect = clients.connect;
 
   before(async function () {
     this.timeout(180_000);
@@ -32,7 +28,7 @@ describe('faults: Redis restarted empty', function () {
     probe = new DiscoveryProbe(() => mesh.discover.url);
   });
   after(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await probe?.close();
     await mesh?.stop();
   });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
 import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { TestClient } from '@chat/shared/testing/ws-client';
 
 export const TEST_SECRET = 'test-cluster-secret-0123456789';
 
@@ -85,4 +86,19 @@ export async function startMesh(opts: MeshOptions | Record<string, string>[]): P
 let counter = 0;
 export function uniqueUser(name: string): string {
   return `${name}-${process.pid}-${++counter}`;
+}
+
+/** The connections a test file opens to a mesh's nodes: `connect` in tests, `closeAll` in afterEach. */
+export function clientsOf(mesh: () => Mesh) {
+  const open: TestClient[] = [];
+  return {
+    async connect(node: number, user: string): Promise<TestClient> {
+      const c = await TestClient.connect(mesh().nodes[node]!.url, user);
+      open.push(c);
+      return c;
+    },
+    async closeAll(): Promise<void> {
+      await Promise.all(open.splice(0).map((c) => c.close()));
+    },
+  };
 }

@@ -9,9 +9,8 @@ import { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type LookupReply } from '@chat/shared/internal-api';
 import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
 import { startTestRedis } from '@chat/shared/testing/redis';
-import { TestClient } from '@chat/shared/testing/ws-client';
 import type { ServiceProcess } from '@chat/shared/testing/processes';
-import { startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 
 const LEASE_MS = 2000;
@@ -39,12 +38,8 @@ describe('distributed engines: Redis discovery, Kafka log, two persisters', func
   let mesh: Mesh;
   let kafka: TestKafka;
   let internal: InternalClient;
-  const clients: TestClient[] = [];
-  const connect = async (node: number, user: string) => {
-    const c = await TestClient.connect(mesh.nodes[node]!.url, user);
-    clients.push(c);
-    return c;
-  };
+  const clients = clientsOf(() => mesh);
+  const connect = clients.connect;
   const acked = (from: string, a: { cid: string; id: string; seq: number }): AckedMessage => ({ from, cid: a.cid, id: a.id, seq: a.seq });
 
   before(async function () {
@@ -65,7 +60,7 @@ describe('distributed engines: Redis discovery, Kafka log, two persisters', func
     internal = new InternalClient({ secret: TEST_SECRET });
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await clients.closeAll();
   });
   after(async () => {
     await internal?.close();
