@@ -9,6 +9,7 @@ import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-a
 import { ROUTES } from '@chat/shared/internal-api';
 import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
+import { withTimeout } from '@chat/shared/timeout';
 
 /** A registry that can tell whether its store answers (readiness). */
 export interface DiscoverRegistry extends Registry {
@@ -81,12 +82,4 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   registerRoutes(app, deps.registry);
   return app;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

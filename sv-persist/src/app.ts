@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import type { BatchWriter } from './batch-writer.ts';
 import type { MessageStore } from './store.ts';
 import type { PersistMetrics } from './metrics.ts';
+import { withTimeout } from '@chat/shared/timeout';
 
 export interface AppDeps {
   store: MessageStore;
@@ -104,12 +105,4 @@ export function buildApp(deps: AppDeps) {
   }));
 
   return app;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

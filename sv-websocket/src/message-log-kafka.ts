@@ -16,6 +16,7 @@ import { encodeRecordValue, partitionFor, recordKey, seqFromOffset } from '@chat
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
 import type { Accepted, NewMessage } from '@chat/shared/types';
+import { withTimeout } from '@chat/shared/timeout';
 
 export interface KafkaLogOptions {
   topic: string;
@@ -139,6 +140,7 @@ export class KafkaMessageLog implements MessageLog {
       metadata = await withTimeout(
         this.producer.send({ topic: this.opts.topic, acks: -1, timeout: this.sendTimeoutMs, messages: records }),
         this.sendTimeoutMs,
+        'acknowledgement',
       );
     } catch (err) {
       this.lastFailed = true;
@@ -215,14 +217,4 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
   } finally {
     await admin.disconnect();
   }
-}
-
-/** `p`, or a rejection after `ms`; a late outcome of `p` is dropped (nothing was reported accepted). */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
-  });
-  p.catch(() => {});
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
