@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from '../registry.ts';
 import type { NodeInfo, UserId } from '../types.ts';
+import { eventually } from './eventually.ts';
 
 export type RegistryFactory = () => Registry | Promise<Registry>;
 
@@ -19,18 +20,6 @@ export type RegistryFactory = () => Registry | Promise<Registry>;
 export const SHORT_LEASE_MS = 1000;
 const LEASE_MS = 60_000;
 
-/** Poll `check` until it passes (returns without throwing) or `timeoutMs` runs out, then rethrow. */
-async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 function byNode(infos: readonly NodeInfo[] | undefined): NodeInfo[] {
   return [...(infos ?? [])].sort((a, b) => a.nodeId.localeCompare(b.nodeId));

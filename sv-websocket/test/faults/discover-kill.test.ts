@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { startService } from '@chat/shared/testing/processes';
 import { startTestRedis } from '@chat/shared/testing/redis';
-import { TestClient } from '@chat/shared/testing/ws-client';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
-import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
+import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
 import { DiscoveryProbe, eventually } from '../helpers/faults.ts';
 
 const LOOKUP_CACHE_MS = 200;
@@ -40,12 +39,7 @@ for (const engine of ['memory', 'redis'] as const) {
       const alice = await connect(0, a);
       const carol = await connect(0, c);
       const bob = await connect(1, b);
-      const acked: AckedMessage[] = [];
-      const send = async (from: TestClient, user: string, to: string, cid: string) => {
-        const ack = await from.sendMessage(to, `${cid} body`, cid);
-        acked.push({ from: user, cid, id: ack.id, seq: ack.seq });
-        return ack;
-      };
+      const { acked, send } = ackRecorder();
       // Warm both caches: node-0 learns where bob is, node-1 where alice is.
       let ack = await send(alice, a, b, 'warm-1');
       await bob.next('message', (m) => m.id === ack.id);

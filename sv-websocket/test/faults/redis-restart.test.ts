@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { startPrivateRedis, type PrivateRedis } from '@chat/shared/testing/private-redis';
-import { TestClient } from '@chat/shared/testing/ws-client';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
-import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
+import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
 import { DiscoveryProbe, eventually } from '../helpers/faults.ts';
 
 const NODE = { LEASE_MS: '2000', RATE_LIMIT_BURST: '1000' };
@@ -37,12 +36,7 @@ describe('faults: Redis restarted empty', function () {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
     const alice = await connect(0, a);
     const bob = await connect(1, b);
-    const acked: AckedMessage[] = [];
-    const send = async (from: TestClient, user: string, to: string, cid: string) => {
-      const ack = await from.sendMessage(to, `${cid} body`, cid);
-      acked.push({ from: user, cid, id: ack.id, seq: ack.seq });
-      return ack;
-    };
+    const { acked, send } = ackRecorder();
     const before = await send(alice, a, b, 'r-0');
     await bob.next('message', (m) => m.id === before.id);
 

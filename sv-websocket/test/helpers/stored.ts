@@ -1,6 +1,7 @@
 /** What Postgres holds for a set of acked messages, polled until it has them all (persistence lags the ack in Kafka mode). */
 import assert from 'node:assert/strict';
 import { withPg } from '@chat/shared/testing/postgres';
+import type { TestClient } from '@chat/shared/testing/ws-client';
 
 export interface AckedMessage {
   from: string;
@@ -42,4 +43,15 @@ export async function expectStoredExactlyOnce(databaseUrl: string, acked: AckedM
     assert.equal(stored[0]!.id, a.id, `stored id of ${a.from}/${a.cid} is the acked one`);
     assert.equal(Number(stored[0]!.seq), a.seq, `stored seq of ${a.from}/${a.cid} is the acked one`);
   }
+}
+
+/** `send` awaits the ack of each message and records it in `acked`, for expectStoredExactlyOnce. */
+export function ackRecorder() {
+  const acked: AckedMessage[] = [];
+  const send = async (from: TestClient, user: string, to: string, cid: string) => {
+    const ack = await from.sendMessage(to, `${cid} body`, cid);
+    acked.push({ from: user, cid, id: ack.id, seq: ack.seq });
+    return ack;
+  };
+  return { acked, send };
 }
