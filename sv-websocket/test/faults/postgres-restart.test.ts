@@ -48,22 +48,30 @@ describe('faults: Postgres stopped and restarted', function () {
     const senders = await Promise.all(users.map((u, i) => connect(mesh, i % 2, u)));
     const acked: AckedMessage[] = [];
     let stopped = false;
+    let loadDone = false;
     let ackedDuringOutage = 0;
+    // Open-ended load: each sender keeps going until the test has seen acks during the outage, so
+    // the outcome never depends on how long `pg.stop()` takes on the machine.
     const load = Promise.all(senders.map(async (c, i) => {
-      for (let k = 0; k < 60; k++) {
+      for (let k = 0; !loadDone; k++) {
         const ack = await c.sendMessage(users[(i + 1 + (k % 3)) % users.length]!, `m ${k}`, `pk-${k}`);
         acked.push({ from: users[i]!, cid: ack.cid, id: ack.id, seq: ack.seq });
         if (stopped) ackedDuringOutage++;
+        await new Promise((r) => setTimeout(r, 5));
       }
     }));
-    await eventually('some load acked', () => acked.length >= 40);
-    await pg.stop();
-    stopped = true;
-    await load; // every send acked, most of them while Postgres was down
-    assert.ok(ackedDuringOutage > 0, 'sends were acked while Postgres was down');
-    await eventually('the persister noticed the outage', () => mesh.persist.logs.some((l) => l.includes('insert failed, retrying')));
-    await pg.start();
-    stopped = false;
+    try {
+      await eventually('some load acked', () => acked.length >= 40);
+      await pg.stop();
+      stopped = true;
+      await eventually('sends acked while Postgres is down', () => ackedDuringOutage >= 40, 30_000);
+      await eventually('the persister noticed the outage', () => mesh.persist.logs.some((l) => l.includes('insert failed, retrying')));
+    } finally {
+      loadDone = true;
+      await load;
+      if (stopped) await pg.start();
+      stopped = false;
+    }
     await expectStoredExactlyOnce(mesh.databaseUrl, acked, 90_000);
     assert.equal(mesh.persist.child.exitCode, null, 'the persister rode out the outage without exiting');
   });
