@@ -1,16 +1,10 @@
 /**
  * The one place every service checks internal requests (`/internal/*`): register it on the root
  * fastify instance and every internal route, known or not, refuses a request that does not carry
- * a valid HMAC of itself (see internal-auth.ts).
- *
- * - `onRequest`: header shape and clock window, before a byte of the body is read.
- * - `preParsing`: reads the raw body (bounded by the route's bodyLimit), checks the MAC over the
- *   exact bytes received, and hands the same bytes on to fastify's JSON parser: the body is parsed
- *   only once it is proven.
+ * a valid HMAC of itself (see internal-auth.ts; registerInternalAuth says where each check runs).
  *
  * Also: `httpServerOptions`, the timeouts and header bound every service's HTTP server uses.
  */
-import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_HEADER } from './internal-api.ts';
@@ -36,36 +30,17 @@ export const httpServerOptions = {
   http: { maxHeaderSize: 16 * 1024 },
 } as const;
 
-class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
-    super(message);
-  }
-}
-
-/** Read a request stream whole, refusing more than `limit` bytes. */
-function readBody(stream: Readable, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        stream.resume(); // drain, do not keep
-        return reject(new HttpError(413, 'request body is too large'));
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => { cleanup(); resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)); };
-    const onError = (err: Error) => { cleanup(); reject(err); };
-    const onClose = () => { cleanup(); reject(new HttpError(400, 'request aborted')); };
-    function cleanup() {
-      stream.off('data', onData); stream.off('end', onEnd); stream.off('error', onError); stream.off('close', onClose);
-    }
-    stream.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-  });
-}
-
+/**
+ * Hooks and a JSON body parser that make every internal route (`prefix`) require a valid HMAC:
+ *
+ * - `onRequest`: header shape and clock window, before a byte of the body is read. A request with
+ *   no body (GET, or an empty POST) is verified completely here.
+ * - the `application/json` parser (raw bytes, bounded by the route's bodyLimit): checks the MAC
+ *   over the exact bytes received, then parses them with fastify's own JSON parser (prototype
+ *   poisoning refused). The body is parsed only once it is proven. Public routes parse as before.
+ * - `preValidation`: an internal request not proven by then (a bad MAC, or a body of another
+ *   content type) is refused before its body is validated or handled: no path around the parser.
+ */
 export function registerInternalAuth<L extends FastifyBaseLogger>(
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, L>,
   opts: InternalAuthOptions,
@@ -73,6 +48,8 @@ export function registerInternalAuth<L extends FastifyBaseLogger>(
   const prefix = opts.prefix ?? '/internal/';
   const verifier = createInternalAuthVerifier(opts.secret, opts.windowMs ?? INTERNAL_AUTH_WINDOW_MS);
   const pending = new WeakMap<FastifyRequest, PendingAuth>();
+  const proven = new WeakSet<FastifyRequest>();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
 
   function refuse(req: FastifyRequest, reply: FastifyReply, reason: string): FastifyReply {
     // The offered header is never logged (the logger redacts it too).
@@ -80,29 +57,39 @@ export function registerInternalAuth<L extends FastifyBaseLogger>(
     return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong cluster secret' });
   }
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith(prefix)) return;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!req.url.startsWith(prefix)) return done();
     const c = verifier.checkHeader(req.headers[AUTH_HEADER]);
     if (!c.ok) return refuse(req, reply, c.reason);
-    pending.set(req, c.auth);
+    if (hasBody(req.raw)) {
+      pending.set(req, c.auth);
+    } else {
+      if (!verifier.verify(c.auth, req.method, req.url, undefined)) return refuse(req, reply, 'bad signature');
+      proven.add(req);
+    }
+    done();
   });
 
-  app.addHook('preParsing', async (req, reply, payload) => {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const auth = pending.get(req);
-    if (!auth) return payload;
-    pending.delete(req);
-    const limit = req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) throw new HttpError(413, 'request body is too large');
-    const body = await readBody(payload, limit);
-    if (!verifier.verify(auth, req.method, req.url, body)) {
-      refuse(req, reply, 'bad signature');
-      return payload;
+    if (auth) {
+      pending.delete(req);
+      // Not parsed; preValidation refuses it (a parser error would get the app's 400 instead).
+      if (!verifier.verify(auth, req.method, req.url, body as Buffer)) return done(null, undefined);
+      proven.add(req);
     }
-    // Hand the verified bytes to fastify's own parser.
-    const replay = new PassThrough() as PassThrough & { receivedEncodedLength?: number };
-    replay.receivedEncodedLength = body.length;
-    replay.end(body);
-    return replay;
+    parseJson(req, (body as Buffer).toString('utf8'), done);
   });
+
+  app.addHook('preValidation', (req, reply, done) => {
+    if (req.url.startsWith(prefix) && !proven.has(req)) return refuse(req, reply, 'bad signature or unsigned body');
+    done();
+  });
+}
+
+/** Whether a request carries a body (a length above 0, or chunked). */
+function hasBody(raw: IncomingMessage): boolean {
+  const length = raw.headers['content-length'];
+  return (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
 }

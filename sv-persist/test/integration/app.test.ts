@@ -117,6 +117,15 @@ describe('sv-persist HTTP', () => {
     });
   }
 
+  it('refuses a signed request played again (401), storing nothing more', async () => {
+    const once = signed('POST', ROUTES.persistIngest, { messages: [msg('alice', 'bob', 'replayed')] });
+    assert.equal((await svc.app.inject(once)).statusCode, 200);
+    const again = await svc.app.inject(once);
+    assert.equal(again.statusCode, 401);
+    assert.equal(again.json().error, 'unauthorized');
+    assert.equal(await count(), 1);
+  });
+
   it('health needs no secret; readiness reflects the database', async () => {
     assert.equal((await svc.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     assert.equal((await svc.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
