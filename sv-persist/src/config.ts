@@ -25,6 +25,10 @@ export interface Config {
   /** Consumer group of the persisters. @default chat-persist */ kafkaGroupId: string;
   /** seq = generation · 2^40 + offset; must equal the nodes' value. @default 0 */ kafkaSeqGeneration: number;
   /** Longest a fetch waits for data (the mock broker always waits all of it on an empty fetch). @default 100 */ kafkaMaxWaitMs: number;
+  /**
+   * A fetch returns once this many bytes are there, or after kafkaMaxWaitMs: above 1, a persister
+   * under light load inserts fewer, bigger batches (less CPU per row) at up to kafkaMaxWaitMs of lag. @default 1
+   */ kafkaMinBytes: number;
   /** Group session timeout: how soon a dead persister's partitions move on. @default 30000 */ kafkaSessionTimeoutMs: number;
   /** How long a rebalance waits for members to rejoin. @default 60000 */ kafkaRebalanceTimeoutMs: number;
   /** Partitions whose batches are inserted at the same time (one pooled connection each). @default 3 */ kafkaConcurrency: number;
@@ -46,6 +50,7 @@ const schema = z.object({
   KAFKA_GROUP_ID: z.string().min(1).default('chat-persist'),
   KAFKA_SEQ_GENERATION: env.int(0, 0, MAX_GENERATION),
   KAFKA_MAX_WAIT_MS: env.int(100, 1, 30_000),
+  KAFKA_MIN_BYTES: env.int(1, 1, 64 * 1024 * 1024),
   KAFKA_CONCURRENCY: env.int(3, 1, 64),
   KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
   KAFKA_REBALANCE_TIMEOUT_MS: env.int(60_000, 1000, 3_600_000),
@@ -71,6 +76,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     kafkaGroupId: c.KAFKA_GROUP_ID,
     kafkaSeqGeneration: c.KAFKA_SEQ_GENERATION,
     kafkaMaxWaitMs: c.KAFKA_MAX_WAIT_MS,
+    kafkaMinBytes: c.KAFKA_MIN_BYTES,
     kafkaConcurrency: c.KAFKA_CONCURRENCY,
     kafkaSessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
     kafkaRebalanceTimeoutMs: c.KAFKA_REBALANCE_TIMEOUT_MS,

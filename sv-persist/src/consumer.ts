@@ -24,6 +24,8 @@ export interface KafkaConsumerOptions {
   seqGeneration: number;
   /** Fetch wait; keep it short with the librdkafka mock broker. @default 100 */
   maxWaitTimeInMs?: number;
+  /** Fetch minBytes (see KAFKA_MIN_BYTES). @default 1 */
+  minBytes?: number;
   /** Most rows per insert statement (PERSIST_MAX_BATCH). @default 2000 */
   maxChunk?: number;
   /** Partitions processed at once. @default 3 */
@@ -80,6 +82,7 @@ export class KafkaPersistConsumer {
     const consumer = this.kafka.consumer({
       groupId: opts.groupId,
       maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
+      minBytes: opts.minBytes ?? 1,
       ...(opts.sessionTimeout !== undefined && { sessionTimeout: opts.sessionTimeout }),
       ...(opts.rebalanceTimeout !== undefined && { rebalanceTimeout: opts.rebalanceTimeout }),
       ...(opts.heartbeatInterval !== undefined && { heartbeatInterval: opts.heartbeatInterval }),

@@ -135,6 +135,7 @@ export class ClientSession {
       return this.sendError(new ERR_RATE_LIMITED('too many messages from this user'), frame.cid);
     }
     const msg = { id: newId(), from: this.user!, to: frame.to, cid: frame.cid, body: frame.body, ts: Date.now() };
+    this.deps.delivery.prefetch(msg);
     try {
       const [accepted] = await this.deps.log.append([msg]);
       const { id, seq, ts, duplicate } = accepted!;

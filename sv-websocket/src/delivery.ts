@@ -46,6 +46,14 @@ export class Delivery {
     }
   }
 
+  /**
+   * Look up where a message's users are while it is being appended, so delivery after the ack
+   * finds the answer cached (or in flight) instead of starting a lookup then: one round trip less.
+   */
+  prefetch(m: Pick<Message, 'from' | 'to'>): void {
+    this.cache.prefetch(m.from === m.to ? [m.to] : [m.to, m.from]);
+  }
+
   /** Resolves once no delivery is in progress (graceful shutdown, before the forwarder drains). */
   idle(): Promise<void> {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));

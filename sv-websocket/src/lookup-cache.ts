@@ -3,7 +3,9 @@
  * is asked again next time, so a user who just connected is never hidden by a stale "nowhere".
  * When discovery does not answer, an expired entry is used rather than nothing (stale-if-error);
  * a forward to a node the user left answers "absent", which drops the entry.
- * Concurrent misses are merged into one batched lookup (natural batching).
+ * Concurrent misses are merged into one batched lookup (natural batching), and a user already
+ * being looked up is not asked for again: callers join the lookup in flight (so a `prefetch` at
+ * send time and the delivery after the ack share one).
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import type { Registry } from '@chat/shared/registry';
@@ -17,6 +19,7 @@ interface CacheEntry {
 export class LookupCache {
   private readonly entries = new Map<UserId, CacheEntry>();
   private readonly misses: NaturalBatcher<UserId, NodeInfo[]>;
+  private readonly inFlight = new Map<UserId, Promise<NodeInfo[]>>();
   hits = 0;
   missCount = 0;
   /** Expired answers used because discovery did not answer. */
@@ -50,8 +53,7 @@ export class LookupCache {
         this.hits++;
         out.set(user, hit.nodes);
       } else {
-        this.missCount++;
-        pending.push(this.misses.push(user).then((nodes) => void out.set(user, nodes), (err: unknown) => {
+        pending.push(this.lookup(user).then((nodes) => void out.set(user, nodes), (err: unknown) => {
           // Discovery unreachable: an expired answer beats none (stale-if-error), so delivery
           // between nodes goes on through a discovery outage for users seen before it.
           const stale = this.entries.get(user);
@@ -66,6 +68,23 @@ export class LookupCache {
     // Partial answers are useful; only a lookup that found nothing at all fails.
     if (failed.length > 0 && out.size === 0) throw (failed[0] as PromiseRejectedResult).reason;
     return out;
+  }
+
+  /** Start looking up users not cached, without waiting (a send does it before its append). */
+  prefetch(users: readonly UserId[]): void {
+    this.nodesOf(users).catch(() => undefined);
+  }
+
+  /** One lookup of `user` at a time: a second caller joins the first. */
+  private lookup(user: UserId): Promise<NodeInfo[]> {
+    let p = this.inFlight.get(user);
+    if (p) return p;
+    this.missCount++;
+    p = this.misses.push(user);
+    this.inFlight.set(user, p);
+    const done = () => void this.inFlight.delete(user);
+    p.then(done, done);
+    return p;
   }
 
   /** A node said the user is not there: ask discovery next time. */

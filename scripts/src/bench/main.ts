@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
 function drainTable(d: Awaited<ReturnType<typeof runDrain>>): string {
   const rows: [string, unknown][] = [
-    ['mode', d.mode], ['messages', d.messages], ['produced/s (backlog build)', d.producedPerSec ?? '–'], ['stored', d.stored],
+    ['mode', d.mode], ['messages', d.messages], ['produced/s (backlog build)', d.producedPerSec ?? '–'], ['partitions', d.partitions ?? '–'], ['stored', d.stored],
     ['lost', d.lost], ['duplicated', d.duplicated], ['replays skipped (ON CONFLICT)', d.replayedSkipped],
     ['rows/s (first to last commit)', d.rowsPerSec], ['rows/s (from persister start)', d.rowsPerSecFromStart], ['seconds', d.seconds],
     ...Object.entries(d.processes).flatMap(([k, p]): [string, unknown][] => [[`${k} CPU s`, p.cpuSec], [`${k} RSS MB`, p.rssMB]]),

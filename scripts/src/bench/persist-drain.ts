@@ -2,7 +2,16 @@
  * The `persist` scenario, a backlog drain: queue N messages first, then start sv-persist and time
  * until Postgres holds them all; then check 0 lost (every bench cid stored) and 0 duplicated.
  * Kafka mode (default): produce N records to a fresh topic the way nodes do (key = conversation,
- * murmur2 partition, acks = all), then start the persister on it. Direct mode (--direct): start
+ * murmur2 partition, acks = all), then start the persister on it.
+ *
+ * Two limits of librdkafka's mock broker shape the Kafka mode when no KAFKA_BROKERS is given
+ * (both read in its source, rdkafka_mock.c and rdkafka_mock_handlers.c):
+ * - it keeps at most 5 MiB of record batches per partition and silently drops older ones, so a
+ *   backlog bigger than partitions × 5 MiB cannot be kept: the topic gets enough partitions for
+ *   the backlog to fit (4 MiB each), which for 1M short messages is about 64;
+ * - a fetch answers with one record batch per partition, so the backlog is produced in requests
+ *   of one partition each (up to 2,000 records, one record batch), as a real broker would hand
+ *   them to a consumer anyway (many batches per fetch, up to maxBytesPerPartition). Direct mode (--direct): start
  * sv-persist and POST the backlog to its ingest route as fast as it takes it.
  */
 import { Kafka, logLevel } from 'kafkajs';
@@ -23,8 +32,9 @@ export interface DrainResult {
   label: string;
   mode: 'kafka' | 'direct';
   messages: number;
-  /** Kafka mode: how fast the backlog was produced. */
+  /** Kafka mode: how fast the backlog was produced, and into how many partitions. */
   producedPerSec?: number;
+  partitions?: number;
   stored: number;
   lost: number;
   duplicated: number;
@@ -39,24 +49,52 @@ export interface DrainResult {
   timeline: { sec: number; rows: number }[];
 }
 
+/**
+ * n messages in n / 20 conversations (at least one), both directions, interleaved: a chat
+ * backlog, where a conversation holds many messages (its heads row moves, it is not created anew
+ * for every message).
+ */
 function makeBacklog(n: number, prefix: string): NewMessage[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: newId(), from: `u${i % 997}`, to: `v${(i * 7) % 1009}`, cid: `${prefix}${i}`,
-    body: `backlog message ${i}, a typical short chat line`, ts: Date.now(),
-  }));
+  const conversations = Math.max(1, Math.floor(n / 20));
+  return Array.from({ length: n }, (_, i) => {
+    const c = i % conversations;
+    const [a, b] = [`u${c % 5000}`, `v${Math.floor(c / 5000)}`];
+    return {
+      id: newId(), from: i % 2 ? a : b, to: i % 2 ? b : a, cid: `${prefix}${i}`,
+      body: `backlog message ${i}, a typical short chat line`, ts: Date.now(),
+    };
+  });
 }
 
-async function produceBacklog(brokers: string[], topic: string, msgs: NewMessage[], progress: Progress): Promise<number> {
+/** Bytes a mock-broker partition may hold before it drops old batches is 5 MiB; stay below. */
+const MOCK_PARTITION_BYTES = 4 * 2 ** 20;
+
+/** Partitions for the backlog: the bench default on a real broker, enough to keep it all on the mock. */
+function partitionsFor(msgs: NewMessage[]): number {
+  if (process.env.KAFKA_BROKERS) return KAFKA_PARTITIONS;
+  const bytes = msgs.reduce((sum, m) => sum + recordKey(m).length + encodeRecordValue(m).length + 70, 0);
+  return Math.max(KAFKA_PARTITIONS, Math.ceil(bytes / MOCK_PARTITION_BYTES));
+}
+
+async function produceBacklog(brokers: string[], topic: string, partitions: number, msgs: NewMessage[], progress: Progress): Promise<number> {
   const producer = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   const started = nowMs();
   let done = 0;
+  // One partition per request, up to `chunk` records: one record batch each (see the top).
   const chunk = 2000;
+  const byPartition: { key: string; value: string; partition: number }[][] = Array.from({ length: partitions }, () => []);
+  for (const m of msgs) {
+    const key = recordKey(m);
+    const partition = partitionFor(key, partitions);
+    byPartition[partition]!.push({ key, value: encodeRecordValue(m), partition });
+  }
+  const requests = byPartition.flatMap((records) => Array.from({ length: Math.ceil(records.length / chunk) }, (_, i) => records.slice(i * chunk, (i + 1) * chunk)));
   let next = 0;
   const lane = async () => {
-    while (next < msgs.length) {
-      const part = msgs.slice(next, next += chunk);
-      await producer.send({ topic, acks: -1, messages: part.map((m) => ({ key: recordKey(m), value: encodeRecordValue(m), partition: partitionFor(recordKey(m), KAFKA_PARTITIONS) })) });
+    while (next < requests.length) {
+      const part = requests[next++]!;
+      await producer.send({ topic, acks: -1, messages: part });
       done += part.length;
       progress.draw(`[persist] producing the backlog ${Progress.bar(done, msgs.length)} ${done}/${msgs.length}`);
     }
@@ -83,11 +121,11 @@ async function ingestBacklog(url: string, msgs: NewMessage[]): Promise<void> {
 
 export async function runDrain(opts: { messages: number; direct: boolean; stallS: number }, progress: Progress): Promise<DrainResult> {
   const mode = opts.direct ? 'direct' : 'kafka';
-  const engines = await startEngines(!opts.direct);
   const prefix = `d${Date.now().toString(36)}-`;
   const msgs = makeBacklog(opts.messages, prefix);
-  const producedPerSec = engines.kafka ? await produceBacklog(engines.kafka.brokers, engines.kafka.topic, msgs, progress) : undefined;
-  progress.note(producedPerSec ? `[persist] ${msgs.length} records in Kafka (${Math.round(producedPerSec)} produced/s); starting sv-persist` : '[persist] starting sv-persist');
+  const engines = await startEngines(!opts.direct, opts.direct ? undefined : partitionsFor(msgs));
+  const producedPerSec = engines.kafka ? await produceBacklog(engines.kafka.brokers, engines.kafka.topic, engines.kafka.partitions, msgs, progress) : undefined;
+  progress.note(producedPerSec ? `[persist] ${msgs.length} records in Kafka, ${engines.kafka!.partitions} partitions (${Math.round(producedPerSec)} produced/s); starting sv-persist` : '[persist] starting sv-persist');
   const startedAt = nowMs();
   const persist = await startPersist(engines, { PERSIST_MAX_QUEUE: '1000000' });
   const groups: ProcGroup[] = [{ name: 'sv-persist', pid: persist.child.pid! }, { name: 'postgres', pid: process.pid, descendants: true, comm: 'postgres' }];
@@ -119,7 +157,7 @@ export async function runDrain(opts: { messages: number; direct: boolean; stallS
     const stored = Number(c!.ours);
     const drainS = (lastAt - (firstAt ?? lastAt)) / 1000;
     return {
-      label: 'mesh', mode, messages: opts.messages, ...(producedPerSec && { producedPerSec: Math.round(producedPerSec) }),
+      label: 'mesh', mode, messages: opts.messages, ...(producedPerSec && { producedPerSec: Math.round(producedPerSec), partitions: engines.kafka!.partitions }),
       stored, lost: opts.messages - stored, duplicated: Number(c!.total) - Number(c!.distinct_ids) + Math.max(0, stored - opts.messages),
       replayedSkipped: replayed,
       rowsPerSec: Math.round(drainS > 0 ? stored / drainS : 0),

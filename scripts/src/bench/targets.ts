@@ -31,21 +31,24 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export interface Engines { databaseUrl: string; kafka?: { brokers: string[]; topic: string } }
+export interface Engines { databaseUrl: string; kafka?: { brokers: string[]; topic: string; partitions: number } }
 
-/** A fresh database, and a fresh topic when Kafka is used (KAFKA_BROKERS, or the harness's mock broker). */
-export async function startEngines(kafka: boolean): Promise<Engines> {
+/**
+ * A fresh database, and a fresh topic of `partitions` partitions when Kafka is used (KAFKA_BROKERS,
+ * or the harness's mock broker).
+ */
+export async function startEngines(kafka: boolean, partitions = KAFKA_PARTITIONS): Promise<Engines> {
   const databaseUrl = await createTestDatabase();
   if (!kafka) return { databaseUrl };
   const broker = await startTestKafka();
   const topic = `bench-${randomBytes(4).toString('hex')}`;
-  await broker.createTopic(topic, KAFKA_PARTITIONS);
-  return { databaseUrl, kafka: { brokers: broker.brokers, topic } };
+  await broker.createTopic(topic, partitions);
+  return { databaseUrl, kafka: { brokers: broker.brokers, topic, partitions } };
 }
 
 function commonEnv(e: Engines): Record<string, string> {
   const env: Record<string, string> = { CLUSTER_SECRET: BENCH_SECRET, LOG_LEVEL: 'info' };
-  if (e.kafka) Object.assign(env, { KAFKA_BROKERS: e.kafka.brokers.join(','), KAFKA_TOPIC: e.kafka.topic, KAFKA_PARTITIONS: String(KAFKA_PARTITIONS) });
+  if (e.kafka) Object.assign(env, { KAFKA_BROKERS: e.kafka.brokers.join(','), KAFKA_TOPIC: e.kafka.topic, KAFKA_PARTITIONS: String(e.kafka.partitions) });
   if (process.env.REDIS_URL) env.REDIS_PREFIX = `bench${randomBytes(4).toString('hex')}:`;
   return env;
 }

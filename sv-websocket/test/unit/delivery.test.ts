@@ -71,6 +71,30 @@ describe('LookupCache', () => {
   });
 });
 
+describe('LookupCache: one lookup per user at a time', () => {
+  it('lets a prefetch and later callers join the lookup in flight instead of asking again', async () => {
+    const registry = new MemoryRegistry();
+    await registry.renewLease({ nodeId: 'n1', url: 'http://127.0.0.1:1' }, 60_000);
+    await registry.updateEntries('n1', [{ user: 'bob', connId: 'k1' }], []);
+    const asked: string[][] = [];
+    const counting = Object.assign(Object.create(registry) as MemoryRegistry, {
+      lookup: (users: string[]) => { asked.push(users); return registry.lookup(users); },
+    });
+    const cache = new LookupCache(counting, 0); // nothing cached: only joining saves lookups
+    cache.prefetch(['bob', 'carol']);
+    const [a, b] = await Promise.all([cache.nodesOf(['bob']), cache.nodesOf(['bob', 'carol'])]);
+    assert.deepEqual(a.get('bob')?.map((n) => n.nodeId), ['n1']);
+    assert.deepEqual(b.get('bob')?.map((n) => n.nodeId), ['n1']);
+    assert.deepEqual(b.get('carol'), []);
+    // The batcher sends the first user alone at once and the next as the following batch; what
+    // matters is that each user was asked for once, not once per caller.
+    assert.deepEqual(asked.flat().sort(), ['bob', 'carol'], 'each user asked once for all three callers');
+    await cache.nodesOf(['bob']);
+    assert.deepEqual(asked.flat().sort(), ['bob', 'bob', 'carol'], 'once answered, the next call asks again (ttl 0)');
+    await registry.close();
+  });
+});
+
 describe('presence ops', () => {
   it('cancels a connection opened and closed within one batch', () => {
     const out = splitOps([{ add: { user: 'a', connId: '1' } }, { add: { user: 'b', connId: '2' } }, { remove: '1' }, { remove: '9' }]);
