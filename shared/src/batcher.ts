@@ -8,8 +8,10 @@ import { ERR_QUEUE_FULL } from './errors.ts';
 export interface BatcherOptions<T, R> {
   /** Sends one batch; resolves with one result per item, in order. */
   run: (items: T[]) => Promise<R[]>;
-  /** Largest batch handed to `run`. */
+  /** Largest batch handed to `run`, in items, or in `sizeOf` units when given (a batch holds at least one item). */
   maxBatch: number;
+  /** The size of an item (say, the rows it carries). @default 1 per item */
+  sizeOf?: (item: T) => number;
   /** Most items waiting (not in flight); past it `push` rejects with ERR_QUEUE_FULL. */
   maxQueue: number;
   /** Label for the queue-full error. */
@@ -52,10 +54,25 @@ export class NaturalBatcher<T, R> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Index after the last item of the next batch: up to maxBatch items, or maxBatch in sizeOf units. */
+  private batchEnd(): number {
+    const { sizeOf, maxBatch } = this.opts;
+    if (!sizeOf) return Math.min(this.queue.length, this.head + maxBatch);
+    let end = this.head + 1;
+    let size = sizeOf(this.queue[this.head]!.item);
+    while (end < this.queue.length) {
+      const next = sizeOf(this.queue[end]!.item);
+      if (size + next > maxBatch) break;
+      size += next;
+      end++;
+    }
+    return end;
+  }
+
   private async drain(): Promise<void> {
     this.inFlight = true;
     while (this.queued > 0) {
-      const end = Math.min(this.queue.length, this.head + this.opts.maxBatch);
+      const end = this.batchEnd();
       const batch = this.queue.slice(this.head, end);
       this.head = end;
       // Compact now and then so the array does not grow forever.

@@ -29,6 +29,10 @@ export interface Config {
    * A fetch returns once this many bytes are there, or after kafkaMaxWaitMs: above 1, a persister
    * under light load inserts fewer, bigger batches (less CPU per row) at up to kafkaMaxWaitMs of lag. @default 1
    */ kafkaMinBytes: number;
+  /**
+   * Stored offsets are committed to Kafka at most this often (0: after every batch). A restart
+   * re-reads at most this much, which the unique keys drop. @default 1000
+   */ kafkaCommitIntervalMs: number;
   /** Group session timeout: how soon a dead persister's partitions move on. @default 30000 */ kafkaSessionTimeoutMs: number;
   /** How long a rebalance waits for members to rejoin. @default 60000 */ kafkaRebalanceTimeoutMs: number;
   /** Partitions whose batches are inserted at the same time (one pooled connection each). @default 3 */ kafkaConcurrency: number;
@@ -52,6 +56,7 @@ const schema = z.object({
   KAFKA_MAX_WAIT_MS: env.int(100, 1, 30_000),
   KAFKA_MIN_BYTES: env.int(1, 1, 64 * 1024 * 1024),
   KAFKA_CONCURRENCY: env.int(3, 1, 64),
+  KAFKA_COMMIT_INTERVAL_MS: env.int(1000, 0, 60_000),
   KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
   KAFKA_REBALANCE_TIMEOUT_MS: env.int(60_000, 1000, 3_600_000),
   ...clusterSecretFields,
@@ -77,6 +82,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     kafkaSeqGeneration: c.KAFKA_SEQ_GENERATION,
     kafkaMaxWaitMs: c.KAFKA_MAX_WAIT_MS,
     kafkaMinBytes: c.KAFKA_MIN_BYTES,
+    kafkaCommitIntervalMs: c.KAFKA_COMMIT_INTERVAL_MS,
     kafkaConcurrency: c.KAFKA_CONCURRENCY,
     kafkaSessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
     kafkaRebalanceTimeoutMs: c.KAFKA_REBALANCE_TIMEOUT_MS,

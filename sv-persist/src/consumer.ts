@@ -5,13 +5,19 @@
  * only after the rows up to it are committed in Postgres; a database error retries the same
  * records with capped exponential backoff until they land or the partition is no longer ours.
  *
- * Inserts go straight to the store, not through BatchWriter: kafkajs already hands over batches
- * (one per partition, up to maxBytesPerPartition), each is chunked to `maxChunk` rows, one
- * statement and one transaction per chunk, and the offset moves after each chunk's commit, so a
- * long batch makes progress and a retry repeats one chunk only. Partitions are independent (a
- * conversation lives in one), so `concurrency` of them insert at once on separate connections.
+ * kafkajs hands over one batch per partition per fetch; each is cut into chunks of at most
+ * `maxChunk` rows, and the offset moves after each chunk's commit, so a long batch makes progress
+ * and a retry repeats one chunk only. Under light load those batches are small (a few records per
+ * partition per fetch), and one statement each would make the statement count, not the rows, the
+ * limit. So every partition's batch is handled at once, and their chunks meet in `concurrency`
+ * insert lanes (natural batching, DESIGN.md): while a lane's statement is in flight, the chunks
+ * arriving for it are merged into its next one (up to `maxChunk` rows). A merged statement
+ * commits or fails as a whole; each chunk in it then resolves its offset, or retries on its own.
+ * Partitions are independent (a conversation lives in one), so lanes run side by side on
+ * separate connections; a partition always uses the same lane.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { NaturalBatcher } from '@chat/shared/batcher';
 import { decodeRecordValue, seqFromOffset } from '@chat/shared/kafka-log';
 import type { Logger } from '@chat/shared/logger';
 import type { Message } from '@chat/shared/types';
@@ -26,9 +32,16 @@ export interface KafkaConsumerOptions {
   maxWaitTimeInMs?: number;
   /** Fetch minBytes (see KAFKA_MIN_BYTES). @default 1 */
   minBytes?: number;
+  /**
+   * Commit resolved offsets at most this often; 0 commits after every chunk. Offsets are resolved
+   * only after their rows are committed in Postgres either way; a longer interval only means a
+   * restarted persister re-reads more records, which ON CONFLICT skips. It saves a broker round
+   * trip per batch, which bounds how many batches a persister handles per second. @default 1000
+   */
+  commitIntervalMs?: number;
   /** Most rows per insert statement (PERSIST_MAX_BATCH). @default 2000 */
   maxChunk?: number;
-  /** Partitions processed at once. @default 3 */
+  /** Insert lanes: statements in flight at once, each on its own connection. @default 3 */
   concurrency?: number;
   /** First and largest pause between retries of a failed insert. @default 200, 5000 */
   retryInitialMs?: number;
@@ -51,7 +64,7 @@ export interface ConsumerStats {
   regressions: number;
   /** Not stored: their (conversation, seq) belongs to another message. */
   collisions: number;
-  /** Failed insert attempts (each retried). */
+  /** Failed insert statements (their records are each retried). */
   insertFailures: number;
   /** Commit time minus `ts` of the newest message of the last stored chunk, ms (persist lag). */
   lagMs: number;
@@ -59,11 +72,14 @@ export interface ConsumerStats {
 
 /** Stops the wait loops below often enough to notice stop() and rebalances at once. */
 const POLL_MS = 100;
+/** Partition batches kafkajs hands over at once; they wait in the insert lanes, merged. */
+const PARTITIONS_AT_ONCE = 256;
 
 export class KafkaPersistConsumer {
   readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0, lagMs: 0 };
   private readonly log: Logger;
   private readonly maxChunk: number;
+  private readonly lanes: NaturalBatcher<Message[], void>[];
   private joined = false;
   private partitions: number[] = [];
 
@@ -74,6 +90,16 @@ export class KafkaPersistConsumer {
   constructor(private readonly kafka: Kafka, private readonly store: MessageStore, logger: Logger, private readonly opts: KafkaConsumerOptions) {
     this.log = logger.child({ module: 'consumer', topic: opts.topic, groupId: opts.groupId });
     this.maxChunk = opts.maxChunk ?? 2000;
+    this.lanes = Array.from({ length: opts.concurrency ?? 3 }, () => new NaturalBatcher<Message[], void>({
+      name: 'persist inserts',
+      maxBatch: this.maxChunk,
+      maxQueue: PARTITIONS_AT_ONCE * 1024,
+      sizeOf: (chunk) => chunk.length,
+      run: async (chunks) => {
+        await this.insert(chunks.length === 1 ? chunks[0]! : chunks.flat());
+        return chunks.map(() => undefined);
+      },
+    }));
     this.consumer = this.createConsumer();
   }
 
@@ -141,7 +167,8 @@ export class KafkaPersistConsumer {
     await this.consumer.subscribe({ topics: [this.opts.topic], fromBeginning: true });
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.opts.concurrency ?? 3,
+      ...(this.opts.commitIntervalMs !== 0 && { autoCommitInterval: this.opts.commitIntervalMs ?? 1000 }),
+      partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }
@@ -187,25 +214,35 @@ export class KafkaPersistConsumer {
     let delay = this.opts.retryInitialMs ?? 200;
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await this.store.insertLogged(msgs);
-        this.stats.inserted += r.inserted;
-        this.stats.lagMs = Date.now() - msgs.reduce((max, m) => Math.max(max, m.ts), 0);
-        this.stats.duplicates += r.duplicates;
-        this.stats.regressions += r.regressed.length;
-        this.stats.collisions += r.collided.length;
-        if (r.regressed.length > 0 || r.collided.length > 0) {
-          // seq went backwards: topic recreated or repartitioned without a new KAFKA_SEQ_GENERATION.
-          this.log.error({ partition, firstOffset, regressed: r.regressed, collided: r.collided, generation: this.opts.seqGeneration },
-            'seq regression: bump KAFKA_SEQ_GENERATION on every node and persister');
-        }
+        await this.lanes[partition % this.lanes.length]!.push(msgs);
         if (attempt > 1) this.log.info({ partition, firstOffset, attempt }, 'insert succeeded after retry');
         return true;
       } catch (err) {
-        this.stats.insertFailures++;
         this.log.warn({ err, partition, firstOffset, rows: msgs.length, attempt, retryInMs: delay }, 'insert failed, retrying the same records');
         if (!(await this.backoff(p, delay))) return false;
         delay = Math.min(delay * 2, this.opts.retryMaxMs ?? 5000);
       }
+    }
+  }
+
+  /** One statement for the chunks a lane merged; counts and checks the outcome. */
+  private async insert(msgs: Message[]): Promise<void> {
+    let r: Awaited<ReturnType<MessageStore['insertLogged']>>;
+    try {
+      r = await this.store.insertLogged(msgs);
+    } catch (err) {
+      this.stats.insertFailures++;
+      throw err;
+    }
+    this.stats.inserted += r.inserted;
+    this.stats.lagMs = Date.now() - msgs.reduce((max, m) => Math.max(max, m.ts), 0);
+    this.stats.duplicates += r.duplicates;
+    this.stats.regressions += r.regressed.length;
+    this.stats.collisions += r.collided.length;
+    if (r.regressed.length > 0 || r.collided.length > 0) {
+      // seq went backwards: topic recreated or repartitioned without a new KAFKA_SEQ_GENERATION.
+      this.log.error({ regressed: r.regressed, collided: r.collided, generation: this.opts.seqGeneration },
+        'seq regression: bump KAFKA_SEQ_GENERATION on every node and persister');
     }
   }
 

@@ -6,6 +6,12 @@
  * - `bulkCreate`: Model.bulkCreate(rows, { ignoreDuplicates: true }), then a lookup of the batch's
  *   rows and the heads upsert: three statements. Its RETURNING cannot be used, as Sequelize maps
  *   returned rows to inputs by position, which skipped duplicates shift.
+ *
+ * The two unnest inserts (direct and Kafka mode) run as named prepared statements on a pooled
+ * connection Sequelize hands out (`prepared`): parsed once per connection instead of per batch,
+ * and still planned per execution (plan_cache_mode below). At light load every batch is a row or
+ * two, and then parsing and Sequelize's own query layer were a large part of the cost
+ * (docs/benchmarks.md).
  */
 import { createRequire } from 'node:module';
 import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
@@ -31,6 +37,18 @@ interface MessageRow {
   id: string; seq: string; cid: string; sender: string; recipient: string; body: string; ts: string;
 }
 interface StoredRow { id: string; seq: string; ts: string; sender: string; cid: string; fresh?: boolean }
+
+/** The part of a pg Client `prepared` uses. */
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * SQLSTATE classes that are the statement's own fault (data exception, integrity, syntax or
+ * access rule): anything else a raw query throws (a connection lost or refused, an operator
+ * shutdown, no resources) means the database is unavailable, as Sequelize's errors below say.
+ */
+const STATEMENT_FAULT = /^(22|23|42)/;
 
 /** Sequelize's connection-level failures: the database is down or unreachable, not our query. */
 const UNAVAILABLE = new Set([
@@ -69,7 +87,10 @@ export class SequelizeMessageStore implements MessageStore {
       dialect: 'postgres',
       logging: false,
       pool: { max: opts.poolMax ?? 10, min: 0, acquire: 10_000, idle: 10_000 },
-      dialectOptions: { connectionTimeoutMillis: 5_000 },
+      // Prepared statements (`prepared`) keep being planned for their actual arrays: a generic
+      // plan assumes 100 rows per unnest() and hash-joins whole tables, which at light load made
+      // Postgres spend more than a core on a few rows per statement (bench, Kafka mode, 3k msgs/s).
+      dialectOptions: { connectionTimeoutMillis: 5_000, options: '-c plan_cache_mode=force_custom_plan' },
       dialectModule: pgWithGuardedClients(),
       // A down database should answer 503 soon; the caller (a node, or Kafka) retries the batch.
       retry: { max: 1 },
@@ -103,7 +124,7 @@ export class SequelizeMessageStore implements MessageStore {
     // which were two of every three statements a persister sent at light load. Skipped rows are
     // looked up afterwards: rows are never deleted, so what the insert saw is still there.
     return this.guard(async () => {
-      const inserted = await this.sequelize.query<{ id: string; regressed: boolean }>(sql.INSERT_LOGGED, { bind, type: QueryTypes.SELECT });
+      const inserted = await this.prepared<{ id: string; regressed: boolean }>('chat_insert_logged', sql.INSERT_LOGGED, bind);
       const regressed = inserted.filter((r) => r.regressed).map((r) => r.id);
       if (inserted.length === rows.length) return { inserted: inserted.length, duplicates: 0, regressed, collided: [] };
       // Skipped rows: stored under their (from, cid) (now, including by an earlier row of this
@@ -122,7 +143,9 @@ export class SequelizeMessageStore implements MessageStore {
       u.map((m) => m.id), u.map((m) => conversationKey(m.from, m.to)), u.map((m) => m.from),
       u.map((m) => m.to), u.map((m) => m.cid), u.map((m) => m.body), u.map((m) => m.ts),
     ];
-    const inserted = await this.sequelize.query<StoredRow>(sql.INSERT_UNNEST, { bind, type: QueryTypes.SELECT, transaction });
+    const inserted = transaction
+      ? await this.sequelize.query<StoredRow>(sql.INSERT_UNNEST, { bind, type: QueryTypes.SELECT, transaction })
+      : await this.prepared<StoredRow>('chat_insert_unnest', sql.INSERT_UNNEST, bind);
     const byId = new Map(inserted.map((r) => [r.id, r]));
     const results: (StoredResult | undefined)[] = u.map((m) => {
       const r = byId.get(m.id);
@@ -199,6 +222,29 @@ export class SequelizeMessageStore implements MessageStore {
   }
 
   /** Connection-level failures become ERR_STORE_UNAVAILABLE (wire `unavailable`, HTTP 503). */
+  /**
+   * One autocommit statement as a named prepared statement (pg prepares it once per connection)
+   * on a connection from Sequelize's pool. Errors that are not the statement's fault become
+   * ERR_STORE_UNAVAILABLE, as `guard` does for Sequelize's; a broken connection is marked invalid
+   * by Sequelize's own listeners and replaced by the pool.
+   */
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const manager = this.sequelize.connectionManager as unknown as {
+      getConnection(o: { type: 'write' }): Promise<PgConnection>;
+      releaseConnection(c: PgConnection): void;
+    };
+    const connection = await manager.getConnection({ type: 'write' });
+    try {
+      return (await connection.query({ name, text, values })).rows as T[];
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && STATEMENT_FAULT.test(code)) throw err;
+      throw new ERR_STORE_UNAVAILABLE((err as Error).message, { cause: err });
+    } finally {
+      manager.releaseConnection(connection);
+    }
+  }
+
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();

@@ -40,7 +40,10 @@ export interface Engines { databaseUrl: string; kafka?: { brokers: string[]; top
 export async function startEngines(kafka: boolean, partitions = KAFKA_PARTITIONS): Promise<Engines> {
   const databaseUrl = await createTestDatabase();
   if (!kafka) return { databaseUrl };
-  const broker = await startTestKafka();
+  // Three mock brokers, like the smallest real cluster: partition leaders spread over them, so a
+  // consumer fetches from three brokers at once (the mock hands out one record batch per
+  // partition per fetch, see persist-drain.ts).
+  const broker = await startTestKafka({ mockBrokers: 3 });
   const topic = `bench-${randomBytes(4).toString('hex')}`;
   await broker.createTopic(topic, partitions);
   return { databaseUrl, kafka: { brokers: broker.brokers, topic, partitions } };

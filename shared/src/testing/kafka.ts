@@ -32,9 +32,9 @@ let externalBroker: Promise<TestKafka> | undefined;
  * cluster of its own, so no file sees the consumer groups, topics or outages of another (the mock
  * accumulates group state, and a file may take its broker down).
  */
-export function startTestKafka(): Promise<TestKafka> {
+export function startTestKafka(opts: { mockBrokers?: number } = {}): Promise<TestKafka> {
   if (process.env.KAFKA_BROKERS) return (externalBroker ??= external(process.env.KAFKA_BROKERS.split(',')));
-  return mock();
+  return mock(opts.mockBrokers ?? 1);
 }
 
 /** A topic name unique to this run. */
@@ -66,9 +66,10 @@ function build(): void {
   execFileSync('cc', ['-O2', '-o', BINARY, SOURCE, '-lrdkafka'], { stdio: 'pipe' });
 }
 
-async function mock(): Promise<TestKafka> {
+/** `brokers` mock brokers; partitions get their leaders spread over them, as on a real cluster. */
+async function mock(brokers: number): Promise<TestKafka> {
   build();
-  const child: ChildProcess = spawn(BINARY, ['1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(BINARY, [String(brokers)], { stdio: ['pipe', 'pipe', 'pipe'] });
   onStop(async () => {
     child.stdin!.end();
     if (child.exitCode === null) await new Promise((r) => { child.once('exit', r); setTimeout(() => child.kill('SIGKILL'), 3000).unref(); });
@@ -95,6 +96,8 @@ async function mock(): Promise<TestKafka> {
     brokers: bootstrap.slice('bootstrap='.length).split(','),
     external: false,
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`, `ok topic ${name}`),
-    setDown: (down) => command(`${down ? 'down' : 'up'} 1`, `ok ${down ? 'down' : 'up'} 1`),
+    async setDown(down) {
+      for (let id = 1; id <= brokers; id++) await command(`${down ? 'down' : 'up'} ${id}`, `ok ${down ? 'down' : 'up'} ${id}`);
+    },
   };
 }

@@ -38,6 +38,18 @@ describe('NaturalBatcher', () => {
     assert.deepEqual(c.batches, [[1], [2, 3], [4, 5]]);
   });
 
+  it('caps batch size in sizeOf units when given, never splitting an item', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 5, maxQueue: 100, sizeOf: (i: number) => i });
+    const all = [1, 2, 3, 7, 1, 1].map((i) => b.push(i));
+    for (let i = 0; i < 4; i++) {
+      await new Promise(setImmediate);
+      c.releases[i]!();
+    }
+    await Promise.all(all);
+    assert.deepEqual(c.batches, [[1], [2, 3], [7], [1, 1]], 'an item over the cap goes alone');
+  });
+
   it('refuses with unavailable when the queue is full, and accepts again once drained', async () => {
     const c = controlled();
     const b = new NaturalBatcher({ run: c.run, maxBatch: 10, maxQueue: 2 });
