@@ -73,7 +73,7 @@ export interface ConsumerStats {
 /** Stops the wait loops below often enough to notice stop() and rebalances at once. */
 const POLL_MS = 100;
 /** Partition batches kafkajs hands over at once; they wait in the insert lanes, merged. */
-const PARTITIONS_AT_ONCE = 256;
+const PARTITIONS_AT_ONCE = 32;
 
 export class KafkaPersistConsumer {
   readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0, lagMs: 0 };
