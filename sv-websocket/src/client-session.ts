@@ -135,9 +135,11 @@ export class ClientSession {
       return this.sendError(new ERR_RATE_LIMITED('too many messages from this user'), frame.cid);
     }
     const msg = { id: newId(), from: this.user!, to: frame.to, cid: frame.cid, body: frame.body, ts: Date.now() };
-    this.deps.delivery.prefetch(msg);
     try {
-      const [accepted] = await this.deps.log.append([msg]);
+      // The append goes on the wire first; the lookup for its delivery runs meanwhile.
+      const appended = this.deps.log.append([msg]);
+      this.deps.delivery.prefetch(msg);
+      const [accepted] = await appended;
       const { id, seq, ts, duplicate } = accepted!;
       this.send({ type: 'ack', cid: msg.cid, id, seq, ts });
       // A repeated cid was delivered the first time; it is acked again but not re-delivered.
