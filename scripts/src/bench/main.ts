@@ -33,7 +33,7 @@ const { values: a } = parseArgs({
     scenario: { type: 'string' }, target: { type: 'string' }, baseline: { type: 'boolean', default: false },
     nodes: { type: 'string' }, conns: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
     warmup: { type: 'string' }, cross: { type: 'string' }, workers: { type: 'string' }, addresses: { type: 'string' },
-    body: { type: 'string' }, grace: { type: 'string' }, kafka: { type: 'boolean', default: false },
+    body: { type: 'string' }, grace: { type: 'string' }, kafka: { type: 'boolean', default: false }, partitions: { type: 'string' },
     direct: { type: 'boolean', default: false }, messages: { type: 'string' }, 'lag-sample': { type: 'string' },
     out: { type: 'string' }, quiet: { type: 'boolean', default: false }, label: { type: 'string' },
   },
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const kafka = a.kafka || Boolean(process.env.KAFKA_BROKERS);
   results.push(await withTarget(() => (a.target
     ? Promise.resolve(externalTarget(a.target.split(','), process.env.DATABASE_URL))
-    : startMesh({ nodes, kafka }))));
+    : startMesh({ nodes, kafka, ...(a.partitions !== undefined && { partitions: Number(a.partitions) }) }))));
   if (a.baseline) results.push(await withTarget(() => startRelay(a.target ? a.target.split(',').length : nodes)));
   const title = `${a.label ?? scenario}: ${nodes} nodes, ${conns.toLocaleString('en-US')} connections${load.rate ? `, ${load.rate.toLocaleString('en-US')} msgs/s offered, cross ${load.cross}` : ''}${kafka ? ', Kafka' : ''}`;
   writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine, startedAt: stamp, nodes, kafka, options: load, results }, null, 2)}\n`);
