@@ -39,6 +39,8 @@ export interface KafkaConsumerOptions {
    * trip per batch, which bounds how many batches a persister handles per second. @default 1000
    */
   commitIntervalMs?: number;
+  /** Called after each insert statement with its rows and duration (metrics). */
+  onInsert?: (rows: number, ms: number) => void;
   /** Most rows per insert statement (PERSIST_MAX_BATCH). @default 2000 */
   maxChunk?: number;
   /** Insert lanes: statements in flight at once, each on its own connection. @default 3 */
@@ -228,8 +230,10 @@ export class KafkaPersistConsumer {
   /** One statement for the chunks a lane merged; counts and checks the outcome. */
   private async insert(msgs: Message[]): Promise<void> {
     let r: Awaited<ReturnType<MessageStore['insertLogged']>>;
+    const started = performance.now();
     try {
       r = await this.store.insertLogged(msgs);
+      this.opts.onInsert?.(msgs.length, performance.now() - started);
     } catch (err) {
       this.stats.insertFailures++;
       throw err;

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       sessionTimeout: config.kafkaSessionTimeoutMs, rebalanceTimeout: config.kafkaRebalanceTimeoutMs,
       // kafkajs wants it well below the session timeout; its default is 3000.
       heartbeatInterval: Math.min(3000, Math.floor(config.kafkaSessionTimeoutMs / 3)),
+      onInsert: (rows, ms) => metrics?.insert(rows, ms / 1000),
     });
   metrics = createPersistMetrics(consumer && (() => consumer.stats));
   const app = buildApp({ store, writer, secret: config.clusterSecret, logger, metrics, ingest: !consumer, ...(consumer && { consumer }) });

@@ -6,6 +6,8 @@ export interface PersistMetrics {
   registry: Registry;
   /** Observe one committed insert batch (direct mode); `newestTs` is the batch's largest message `ts`. */
   batch(rows: number, seconds: number, newestTs?: number): void;
+  /** Observe one insert statement of the Kafka consumer (its rows and lag come from its stats). */
+  insert(rows: number, seconds: number): void;
 }
 
 /** `consumerStats`, when given, is read at scrape time (Kafka mode). */
@@ -41,6 +43,10 @@ export function createPersistMetrics(consumerStats?: () => ConsumerStats): Persi
     batch(n, seconds, newestTs) {
       directRows += n;
       if (newestTs !== undefined) directLagMs = Date.now() - newestTs;
+      batchSize.observe(n);
+      batchSeconds.observe(seconds);
+    },
+    insert(n, seconds) {
       batchSize.observe(n);
       batchSeconds.observe(seconds);
     },

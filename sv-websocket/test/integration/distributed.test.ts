@@ -16,13 +16,14 @@ import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts
 const LEASE_MS = 2000;
 const PARTITIONS = 6;
 
-/** Rows a persister inserted, from its /metrics. */
-async function rowsInsertedBy(p: ServiceProcess): Promise<number> {
+/** A metric without labels from a persister's /metrics (0 when absent). */
+async function persistMetric(p: ServiceProcess, name: string): Promise<number> {
   const res = await request(`${p.url}/metrics`);
   const text = await res.body.text();
-  const line = text.split('\n').find((l) => l.startsWith('chat_persist_rows_inserted_total'));
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ').pop()) : 0;
 }
+const rowsInsertedBy = (p: ServiceProcess) => persistMetric(p, 'chat_persist_rows_inserted_total');
 
 /** Poll `check` until it returns true or `timeoutMs` passes. */
 async function eventually(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -92,6 +93,11 @@ describe('distributed engines: Redis discovery, Kafka log, two persisters', func
     const perPersister = await Promise.all(mesh.persisters.map(rowsInsertedBy));
     const consumerLogs = () => mesh.persisters.map((p) => p.logs.filter((l) => /consumer|kafkajs/.test(l)).slice(-6).join('\n')).join('\n---\n');
     assert.ok(perPersister.every((n) => n > 0), `each persister inserted rows: ${perPersister}\n${consumerLogs()}`);
+    for (const p of mesh.persisters) {
+      // Each insert statement is observed: at least as many rows went through statements as were new.
+      assert.ok(await persistMetric(p, 'chat_persist_batch_size_count') > 0, 'insert statements are counted');
+      assert.ok(await persistMetric(p, 'chat_persist_batch_size_sum') >= await rowsInsertedBy(p), 'their rows are summed');
+    }
   });
 
   it('keeps seq strictly increasing per conversation, whichever node each message went through', async () => {
