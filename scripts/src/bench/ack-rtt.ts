@@ -4,13 +4,15 @@
  * (ingest + insert, or produce), ws out.
  *   npx tsx scripts/src/bench/ack-rtt.ts [--sends 1000] [--kafka]
  */
+import { flagsToEnv } from '@chat/shared/config';
 import { stopStartedServices } from '@chat/shared/testing/services';
 import { TestClient } from '@chat/shared/testing/ws-client';
 import { startMesh } from './targets.ts';
 
-const arg = (name: string) => process.argv.indexOf(`--${name}`);
-const sends = arg('sends') >= 0 ? Number(process.argv[arg('sends') + 1]) : 1000;
-const mesh = await startMesh({ nodes: 1, kafka: arg('kafka') >= 0 });
+const flags = flagsToEnv(process.argv.slice(2));
+const sends = Number(flags.SENDS ?? 1000);
+const kafka = flags.KAFKA === 'true';
+const mesh = await startMesh({ nodes: 1, kafka });
 try {
   const base = mesh.nodeUrls[0]!;
   const alice = await TestClient.connect(base, 'alice');
@@ -24,7 +26,7 @@ try {
   }
   ms.sort((a, b) => a - b);
   const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!.toFixed(2);
-  process.stdout.write(`send → ack, one in flight, ${sends} sends (${arg('kafka') >= 0 ? 'kafka' : 'direct'} mode): p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms\n`);
+  process.stdout.write(`send → ack, one in flight, ${sends} sends (${kafka ? 'kafka' : 'direct'} mode): p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms\n`);
   await alice.close();
   await bob.close();
 } finally {

@@ -5,11 +5,13 @@
  */
 import { fork } from 'node:child_process';
 import Fastify from 'fastify';
+import { flagsToEnv } from '@chat/shared/config';
 import { InternalClient } from '@chat/shared/internal-client';
 import { registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 
 const secret = 'x'.repeat(32);
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1]! : dflt; };
+const flags = flagsToEnv(process.argv.slice(2));
+const arg = (name: string, dflt: string) => flags[name.toUpperCase()] ?? dflt;
 
 if (process.argv[2] === 'server') {
   const app = Fastify();

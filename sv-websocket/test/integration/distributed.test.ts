@@ -4,7 +4,6 @@
  * persisters sharing the topic's partitions into real Postgres. Processes are killed for real.
  */
 import assert from 'node:assert/strict';
-import { request } from 'undici';
 import { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type LookupReply } from '@chat/shared/internal-api';
 import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
@@ -12,27 +11,14 @@ import { startTestRedis } from '@chat/shared/testing/redis';
 import type { ServiceProcess } from '@chat/shared/testing/processes';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
+import { eventually, metricValue } from '../helpers/faults.ts';
 
 const LEASE_MS = 2000;
 const PARTITIONS = 6;
 
 /** A metric without labels from a persister's /metrics (0 when absent). */
-async function persistMetric(p: ServiceProcess, name: string): Promise<number> {
-  const res = await request(`${p.url}/metrics`);
-  const text = await res.body.text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const persistMetric = async (p: ServiceProcess, name: string) => (await metricValue(p.url, name)) ?? 0;
 const rowsInsertedBy = (p: ServiceProcess) => persistMetric(p, 'chat_persist_rows_inserted_total');
-
-/** Poll `check` until it returns true or `timeoutMs` passes. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('distributed engines: Redis discovery, Kafka log, two persisters', function () {
   this.timeout(120_000);
