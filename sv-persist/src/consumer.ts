@@ -21,7 +21,7 @@ import { NaturalBatcher } from '@chat/shared/batcher';
 import { decodeRecordValue, seqFromOffset } from '@chat/shared/kafka-log';
 import type { Logger } from '@chat/shared/logger';
 import type { Message } from '@chat/shared/types';
-import type { MessageStore } from './store.ts';
+import type { LoggedInsertResult, MessageStore } from './store.ts';
 
 export interface KafkaConsumerOptions {
   topic: string;
@@ -229,7 +229,7 @@ export class KafkaPersistConsumer {
 
   /** One statement for the chunks a lane merged; counts and checks the outcome. */
   private async insert(msgs: Message[]): Promise<void> {
-    let r: Awaited<ReturnType<MessageStore['insertLogged']>>;
+    let r: LoggedInsertResult;
     const started = performance.now();
     try {
       r = await this.store.insertLogged(msgs);

@@ -51,7 +51,7 @@ export class Delivery {
    * finds the answer cached (or in flight) instead of starting a lookup then: one round trip less.
    */
   prefetch(m: Pick<Message, 'from' | 'to'>): void {
-    this.cache.prefetch(m.from === m.to ? [m.to] : [m.to, m.from]);
+    this.cache.prefetch(usersOf(m));
   }
 
   /** Resolves once no delivery is in progress (graceful shutdown, before the forwarder drains). */
@@ -63,7 +63,7 @@ export class Delivery {
     this.deliverLocally(m, originConn);
     const item = originConn === undefined ? { message: m } : { message: m, originConn };
     const tried = new Set<NodeId>([this.selfId]);
-    let users = m.from === m.to ? [m.to] : [m.to, m.from];
+    let users = usersOf(m);
     for (let round = 0; round < 2 && users.length > 0; round++) {
       let placed: Map<UserId, NodeInfo[]>;
       try {
@@ -104,4 +104,9 @@ export class Delivery {
     if (toHere) this.stats.local += this.local.sendTo(m.to, frame, originConn);
     if (fromHere) this.stats.local += this.local.sendTo(m.from, frame, originConn);
   }
+}
+
+/** The users a message is delivered to: its recipient and, for their other connections, its sender. */
+function usersOf(m: Pick<Message, 'from' | 'to'>): UserId[] {
+  return m.from === m.to ? [m.to] : [m.to, m.from];
 }
