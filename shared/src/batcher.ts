@@ -2,6 +2,10 @@
  * Natural batching (group commit, DESIGN.md): while one batch is in flight, collect what arrives;
  * the moment it completes, send everything collected as the next batch. No timer adds latency at
  * light load, batches grow by themselves under load, and one batch in flight keeps order.
+ *
+ * `concurrency` above 1 lets that many batches be in flight at once (a pipeline): a batch is
+ * handed to `run` the moment a slot is free. `run` is still called in queue order, so a
+ * destination that processes what it is handed in order (one ordered connection) keeps order.
  */
 import { ERR_QUEUE_FULL } from './errors.ts';
 
@@ -16,6 +20,8 @@ export interface BatcherOptions<T, R> {
   maxQueue: number;
   /** Label for the queue-full error. */
   name?: string;
+  /** Most batches in flight at once. @default 1 */
+  concurrency?: number;
 }
 
 interface Pending<T, R> {
@@ -27,10 +33,13 @@ interface Pending<T, R> {
 export class NaturalBatcher<T, R> {
   private queue: Pending<T, R>[] = [];
   private head = 0;
-  private inFlight = false;
+  private inFlight = 0;
+  private readonly concurrency: number;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly opts: BatcherOptions<T, R>) {}
+  constructor(private readonly opts: BatcherOptions<T, R>) {
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+  }
 
   /** Items waiting for the next batch. */
   get queued(): number {
@@ -44,13 +53,13 @@ export class NaturalBatcher<T, R> {
     }
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.inFlight) void this.drain();
+      if (this.inFlight < this.concurrency) this.pump();
     });
   }
 
   /** Resolves once nothing is queued or in flight (graceful shutdown). */
   idle(): Promise<void> {
-    if (!this.inFlight && this.queued === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.queued === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -69,28 +78,35 @@ export class NaturalBatcher<T, R> {
     return end;
   }
 
-  private async drain(): Promise<void> {
-    this.inFlight = true;
-    while (this.queued > 0) {
+  /** Hand batches to `run` while a slot is free; called on every push and every completion. */
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.queued > 0) {
       const end = this.batchEnd();
       const batch = this.queue.slice(this.head, end);
       this.head = end;
-      // Compact now and then so the array does not grow forever.
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      if (this.queued === 0) {
+        this.queue = [];
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        // Compact now and then so the array does not grow forever.
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      try {
-        const results = await this.opts.run(batch.map((p) => p.item));
-        if (results.length !== batch.length) throw new Error(`batch returned ${results.length} results for ${batch.length} items`);
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
+      this.inFlight++;
+      void this.runBatch(batch);
     }
-    this.queue = [];
-    this.head = 0;
-    this.inFlight = false;
-    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async runBatch(batch: Pending<T, R>[]): Promise<void> {
+    try {
+      const results = await this.opts.run(batch.map((p) => p.item));
+      if (results.length !== batch.length) throw new Error(`batch returned ${results.length} results for ${batch.length} items`);
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+    this.inFlight--;
+    this.pump();
+    if (this.inFlight === 0 && this.queued === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }

@@ -17,6 +17,7 @@ export const ROUTES = {
   discoverLookup: '/internal/v1/lookup',
   discoverRemoveNode: '/internal/v1/nodes/remove',
   persistIngest: '/internal/v1/ingest',
+  persistIngestStream: '/internal/v1/ingest/stream',
   persistHistory: '/internal/v1/history',
   persistConversations: '/internal/v1/conversations',
   nodeDeliver: '/internal/v1/deliver',
@@ -56,6 +57,19 @@ export interface LookupReply { nodes: Record<string, { nodeId: string; url: stri
 export const ingestRequestSchema = z.object({ messages: z.array(newMessageSchema).min(1).max(10_000) });
 export type IngestRequest = z.infer<typeof ingestRequestSchema>;
 export interface IngestReply { accepted: { id: string; seq: number; ts: number; duplicate: boolean }[] }
+
+/**
+ * sv-persist, the ingest stream (a WebSocket at ROUTES.persistIngestStream, the upgrade request
+ * signed like any internal GET): the node sends `{ n, messages }` text frames, n counting up per
+ * connection; sv-persist writes each frame's messages in the order the frames arrived (so seq
+ * follows it, as on one ordered connection) and answers each with `{ n, accepted }` after the
+ * commit, or `{ n, error, message }`. Answers to frames refused at once can overtake others.
+ */
+export const ingestFrameSchema = z.object({ n: z.number().int().nonnegative(), messages: ingestRequestSchema.shape.messages });
+export type IngestFrame = z.infer<typeof ingestFrameSchema>;
+export type IngestFrameReply =
+  | { n: number; accepted: IngestReply['accepted'] }
+  | { n: number; error: string; message: string };
 
 /** sv-persist: history page of the conversation of `user` and `with`. */
 export const historyQuerySchema = z.object({

@@ -4,7 +4,7 @@ import type { Accepted, NewMessage } from './types.ts';
  * Where a node appends messages. `append` resolves only once every message is durable, which is
  * when its sender gets `ack`; it rejects (wire `unavailable`) when that cannot be promised, and
  * then nothing of the batch may be reported as accepted.
- * Implementations: DirectMessageLog (no KAFKA_BROKERS: HTTP to sv-persist, resolves after the
+ * Implementations: DirectMessageLog (no KAFKA_BROKERS: the ingest stream to sv-persist, resolves after the
  * database commit), KafkaMessageLog (acks = all).
  */
 export interface MessageLog {

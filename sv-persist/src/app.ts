@@ -12,6 +12,7 @@ import { describeIssues } from '@chat/shared/protocol';
 import { wireCode } from '@chat/shared/errors';
 import type { z } from 'zod';
 import type { BatchWriter } from './batch-writer.ts';
+import { registerIngestStream } from './ingest-stream.ts';
 import type { MessageStore } from './store.ts';
 import type { PersistMetrics } from './metrics.ts';
 import { withTimeout } from '@chat/shared/timeout';
@@ -96,6 +97,8 @@ export function buildApp(deps: AppDeps) {
       // Resolves only after the batch holding these messages committed.
       return { accepted: await deps.writer.write(body.messages) };
     });
+    // What nodes use: the same writes as frames on one WebSocket per node (ingest-stream.ts).
+    registerIngestStream(app, { writer: deps.writer, secret: deps.secret, logger: deps.logger, maxPayload: BODY_LIMIT });
   }
 
   app.get(ROUTES.persistHistory, async (req) => deps.store.history(parse(historyQuerySchema, req.query)));

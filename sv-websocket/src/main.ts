@@ -55,7 +55,7 @@ await runMain(async () => {
     log = new RecentSendsLog(kafkaLog);
     logger.info({ log: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, generation: config.kafkaSeqGeneration }, 'message log');
   } else {
-    log = new DirectMessageLog(client, config.persistUrls[0]!, { onBatch });
+    log = new DirectMessageLog({ persistUrl: config.persistUrls[0]!, secret: config.clusterSecret, onBatch });
     logger.info({ log: 'direct', persistUrl: config.persistUrls[0] }, 'message log');
   }
   // The URL is known once listening (PORT=0 picks one); presence starts only then.

@@ -1,35 +1,45 @@
 /**
- * The message log with no Kafka (embedded default): messages go straight to sv-persist's ingest
- * endpoint, which answers after the database commit. Natural batching: one request in flight,
- * the next one gathers meanwhile, so order per connection holds and load makes batches bigger.
+ * The message log with no Kafka (embedded default): messages go straight to sv-persist over its
+ * ingest stream (one WebSocket, shared/src/ingest-stream-client.ts), which answers each batch after the
+ * database commit. Natural batching with a pipeline: up to `inFlight` batches on the stream at
+ * once, the next one gathering meanwhile. The stream keeps frames in order and sv-persist writes
+ * them in arrival order, so order per connection holds with several in flight.
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import { ERR_LOG_UNAVAILABLE } from '@chat/shared/errors';
-import type { InternalClient } from '@chat/shared/internal-client';
-import { ROUTES, type IngestReply } from '@chat/shared/internal-api';
 import type { MessageLog } from '@chat/shared/message-log';
 import type { Accepted, NewMessage } from '@chat/shared/types';
+import { IngestStreamClient } from '@chat/shared/ingest-stream-client';
 
 export interface DirectLogOptions {
+  persistUrl: string;
+  secret: string;
   maxBatch?: number;
   maxQueue?: number;
+  /** Batches on the stream at once. @default 4 */
+  inFlight?: number;
+  /** Deadline for each batch's answer. @default 5000 */
+  timeoutMs?: number;
   onBatch?: (size: number, ms: number) => void;
 }
 
 export class DirectMessageLog implements MessageLog {
   private readonly batcher: NaturalBatcher<NewMessage, Accepted>;
+  private readonly stream: IngestStreamClient;
 
-  constructor(client: InternalClient, persistUrl: string, opts: DirectLogOptions = {}) {
+  constructor(opts: DirectLogOptions) {
+    this.stream = new IngestStreamClient({ persistUrl: opts.persistUrl, secret: opts.secret, timeoutMs: opts.timeoutMs });
     this.batcher = new NaturalBatcher<NewMessage, Accepted>({
       name: 'message log',
       maxBatch: opts.maxBatch ?? 1000,
       maxQueue: opts.maxQueue ?? 20_000,
+      concurrency: opts.inFlight ?? 4,
       run: async (messages) => {
         const started = performance.now();
         try {
-          const reply = await client.post<IngestReply>(persistUrl, ROUTES.persistIngest, { messages });
+          const accepted = await this.stream.write(messages);
           opts.onBatch?.(messages.length, performance.now() - started);
-          return reply.accepted;
+          return accepted;
         } catch (err) {
           throw new ERR_LOG_UNAVAILABLE('sv-persist did not confirm the write', { cause: err });
         }
@@ -44,5 +54,6 @@ export class DirectMessageLog implements MessageLog {
 
   async close(): Promise<void> {
     await this.batcher.idle();
+    this.stream.close();
   }
 }

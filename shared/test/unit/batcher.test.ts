@@ -89,4 +89,24 @@ describe('NaturalBatcher', () => {
     await done;
     assert.equal(idle, true);
   });
+
+  it('with concurrency 2 keeps two batches in flight, handed to run in queue order', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 100, maxQueue: 100, concurrency: 2 });
+    const results = [1, 2, 3, 4].map((i) => b.push(i));
+    // Two slots: 1 and 2 go alone at once; 3 and 4 wait for a slot and then go together.
+    assert.deepEqual(c.batches, [[1], [2]]);
+    c.releases[1]!(); // the second completes first: its slot takes what waited
+    await results[1];
+    assert.deepEqual(c.batches, [[1], [2], [3, 4]]);
+    let idle = false;
+    const done = b.idle().then(() => { idle = true; });
+    c.releases[2]!();
+    await Promise.all([results[2], results[3]]);
+    await new Promise(setImmediate);
+    assert.equal(idle, false, 'a batch is still in flight');
+    c.releases[0]!();
+    await done;
+    assert.deepEqual(await Promise.all(results), [10, 20, 30, 40]);
+  });
 });
