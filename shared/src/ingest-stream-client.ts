@@ -10,9 +10,9 @@
  * A batch unanswered for `timeoutMs` closes the socket (the answers behind it would wait as long).
  * After a failed connect, batches are refused at once for `retryMs` instead of each trying again.
  */
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { ROUTES, type IngestFrameReply, type IngestReply } from './internal-api.ts';
-import { internalAuthHeaders } from './internal-auth.ts';
+import { openInternalWebSocket } from './internal-websocket.ts';
 import type { NewMessage } from './types.ts';
 
 export interface IngestStreamClientOptions {
@@ -38,8 +38,6 @@ interface Waiting {
 }
 
 export class IngestStreamClient {
-  private readonly url: string;
-  private readonly path: string;
   private readonly timeoutMs: number;
   private readonly retryMs: number;
   private ws: WebSocket | undefined;
@@ -52,9 +50,6 @@ export class IngestStreamClient {
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly opts: IngestStreamClientOptions) {
-    const base = new URL(opts.persistUrl);
-    this.path = base.pathname.replace(/\/+$/, '') + ROUTES.persistIngestStream;
-    this.url = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${this.path}`;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.retryMs = opts.retryMs ?? 250;
     // One timer for all batches: answers come roughly in order, so the oldest waiting is the one to check.
@@ -86,11 +81,8 @@ export class IngestStreamClient {
 
   private socket(): WebSocket {
     if (this.ws) return this.ws;
-    const ws = new WebSocket(this.url, {
-      headers: internalAuthHeaders(this.opts.secret, { method: 'GET', path: this.path }),
-      perMessageDeflate: false,
-      handshakeTimeout: this.timeoutMs,
-      maxPayload: 64 * 1024 * 1024,
+    const ws = openInternalWebSocket(this.opts.persistUrl, ROUTES.persistIngestStream, this.opts.secret, {
+      timeoutMs: this.timeoutMs, maxPayload: 64 * 1024 * 1024,
     });
     this.ws = ws;
     this.opened = false;

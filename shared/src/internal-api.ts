@@ -16,6 +16,7 @@ export const ROUTES = {
   discoverEntries: '/internal/v1/entries',
   discoverLookup: '/internal/v1/lookup',
   discoverRemoveNode: '/internal/v1/nodes/remove',
+  discoverChanges: '/internal/v1/changes',
   persistIngest: '/internal/v1/ingest',
   persistIngestStream: '/internal/v1/ingest/stream',
   persistHistory: '/internal/v1/history',
@@ -52,6 +53,13 @@ export type RemoveNodeRequest = z.infer<typeof removeNodeRequestSchema>;
 export const lookupRequestSchema = z.object({ users: z.array(userIdSchema).min(1).max(10_000) });
 export type LookupRequest = z.infer<typeof lookupRequestSchema>;
 export interface LookupReply { nodes: Record<string, { nodeId: string; url: string }[]> }
+
+/**
+ * sv-discover → node, the change feed (a WebSocket at ROUTES.discoverChanges, upgrade signed like an
+ * internal GET): `added` lists users who just got a connection on some node, so a node drops them
+ * from its lookup cache; `reset` means changes may have been missed, so the node drops everything.
+ */
+export type ChangeFrame = { added: string[] } | { reset: true };
 
 /** sv-persist: append messages in direct mode; replies after the database commit, in order. */
 export const ingestRequestSchema = z.object({ messages: z.array(newMessageSchema).min(1).max(10_000) });

@@ -7,6 +7,7 @@ import type { Logger } from '@chat/shared/logger';
 import type { Registry } from '@chat/shared/registry';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import { ROUTES } from '@chat/shared/internal-api';
+import type { ChangeFeed } from './change-feed.ts';
 import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
 import { withTimeout } from '@chat/shared/timeout';
@@ -23,6 +24,8 @@ export interface AppDeps {
   logger: Logger;
   /** Readiness waits this long for the registry. @default 2000 */
   readyTimeoutMs?: number;
+  /** Pushes new connections to subscribed nodes (change-feed.ts); served on this app's server. */
+  feed?: ChangeFeed;
 }
 
 /** Heartbeats and lookups arrive constantly: their per-request lines belong at debug, not info. */
@@ -80,6 +83,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
 
-  registerRoutes(app, deps.registry);
+  const feed = deps.feed;
+  if (feed) {
+    feed.serve(app.server, deps.secret);
+    // Before the server closes: its close waits for upgraded sockets too.
+    app.addHook('preClose', () => feed.close());
+  }
+  registerRoutes(app, deps.registry, feed);
   return app;
 }

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '@chat/shared/logger';
 import { runMain } from '@chat/shared/config';
 import { buildApp, type DiscoverRegistry } from './app.ts';
+import { ChangeFeed } from './change-feed.ts';
 import { loadConfig, type Config } from './config.ts';
 import { MemoryRegistry } from './registry-memory.ts';
 import { RedisRegistry } from './registry-redis.ts';
@@ -15,7 +16,7 @@ interface Store {
   close(): Promise<void>;
 }
 
-async function openStore(config: Config, log: Logger): Promise<Store> {
+async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise<Store> {
   if (!config.redisUrl) {
     log.info('no REDIS_URL: registry kept in memory (single instance)');
     const registry = new MemoryRegistry();
@@ -31,6 +32,7 @@ async function openStore(config: Config, log: Logger): Promise<Store> {
   });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
   await redis.connect();
+  await feed.useRedis(redis, `${config.redisPrefix}changes`);
   const registry = new RedisRegistry(redis, {
     prefix: config.redisPrefix,
     onError: (err) => log.warn({ err }, 'registry cleanup failed'),
@@ -48,8 +50,9 @@ async function openStore(config: Config, log: Logger): Promise<Store> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ service: 'sv-discover', level: config.logLevel });
-  const store = await openStore(config, log);
-  const app = buildApp({ registry: store.registry, secret: config.clusterSecret, logger: log });
+  const feed = new ChangeFeed(log.child({ module: 'change-feed' }));
+  const store = await openStore(config, log, feed);
+  const app = buildApp({ registry: store.registry, secret: config.clusterSecret, logger: log, feed });
   app.addHook('onClose', () => store.close());
   const url = await app.listen({ port: config.port, host: config.host });
   log.info({ url }, 'listening');

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { Registry } from '@chat/shared/registry';
+import type { ChangeFeed } from './change-feed.ts';
 import {
   entriesRequestSchema, leaseRequestSchema, lookupRequestSchema, removeNodeRequestSchema, ROUTES,
   type LeaseReply, type LookupReply,
@@ -21,7 +22,7 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: Fastify
   return undefined;
 }
 
-export function registerRoutes(app: FastifyInstance, registry: Registry): void {
+export function registerRoutes(app: FastifyInstance, registry: Registry, feed?: ChangeFeed): void {
   app.post(ROUTES.discoverLease, async (req, reply) => {
     const body = parseBody(leaseRequestSchema, req.body, reply);
     if (!body) return reply;
@@ -35,6 +36,8 @@ export function registerRoutes(app: FastifyInstance, registry: Registry): void {
     const body = parseBody(entriesRequestSchema, req.body, reply);
     if (!body) return reply;
     await registry.updateEntries(body.nodeId, body.add, body.remove);
+    // Stored first, then told: a node that looks the user up after the push finds the new entry.
+    feed?.added(body.add.map((e) => e.user));
     return { ok: true };
   });
 

@@ -12,12 +12,11 @@
  * trusted to come from the peer, and validated with the same schema as the HTTP route.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { wireCode } from '@chat/shared/errors';
-import { AUTH_HEADER, ingestFrameSchema, ROUTES, type IngestFrameReply } from '@chat/shared/internal-api';
-import { createInternalAuthVerifier, verifyInternalRequest } from '@chat/shared/internal-auth';
+import { ingestFrameSchema, ROUTES, type IngestFrameReply } from '@chat/shared/internal-api';
+import { closeInternalWebSockets, serveInternalWebSocket } from '@chat/shared/internal-websocket';
 import type { Logger } from '@chat/shared/logger';
 import { describeIssues } from '@chat/shared/protocol';
 import type { BatchWriter } from './batch-writer.ts';
@@ -36,21 +35,11 @@ export function registerIngestStream<L extends FastifyBaseLogger>(
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, L>,
   opts: IngestStreamOptions,
 ): void {
-  const verifier = createInternalAuthVerifier(opts.secret);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false });
   const log = opts.logger.child({ module: 'ingest-stream' });
   let closing = false;
-
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = req.url ?? '';
-    if (url !== ROUTES.persistIngestStream) return void socket.destroy();
-    if (!verifyInternalRequest(verifier, req.headers[AUTH_HEADER], { method: 'GET', path: url })) {
-      // The offered header is never logged.
-      log.warn({ ip: req.socket.remoteAddress }, 'ingest stream refused: missing or wrong cluster secret');
-      return void socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    }
-    if (closing) return void socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    wss.handleUpgrade(req, socket, head, serve);
+  const wss = serveInternalWebSocket(app.server, {
+    path: ROUTES.persistIngestStream, secret: opts.secret, logger: log, maxPayload: opts.maxPayload,
+    closing: () => closing, onConnection: serve,
   });
 
   function serve(ws: WebSocket): void {
@@ -99,10 +88,6 @@ export function registerIngestStream<L extends FastifyBaseLogger>(
     // finish the close handshake soon is cut off.
     await opts.writer.close();
     await new Promise(setImmediate);
-    for (const ws of wss.clients) ws.close(1001, 'sv-persist is shutting down');
-    const deadline = Date.now() + 1000;
-    while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    for (const ws of wss.clients) ws.terminate();
-    wss.close();
+    await closeInternalWebSockets(wss, 'sv-persist is shutting down');
   });
 }

@@ -23,6 +23,7 @@ export interface Config {
   /** Deadline for `hello` after the upgrade. */ helloTimeoutMs: number;
   /** Discovery lease; renewed every leaseMs / 3. */ leaseMs: number;
   /** How long a discovery answer is trusted. */ lookupCacheMs: number;
+  /** How long while discovery's change feed is connected; 0 turns the feed off. */ lookupCachePushedMs: number;
   /** Sends per second per connection (token bucket), and its burst. */ rateLimitPerSec: number; rateLimitBurst: number;
   /**
    * Sends per second per user across all of the user's connections on this node, and its burst.
@@ -56,6 +57,7 @@ const schema = z.object({
   HELLO_TIMEOUT_MS: env.int(5000, 100),
   LEASE_MS: env.int(10_000, 1000, 600_000),
   LOOKUP_CACHE_MS: env.int(1000, 0),
+  LOOKUP_CACHE_PUSHED_MS: env.int(30_000, 0),
   RATE_LIMIT_PER_SEC: env.int(100, 1),
   RATE_LIMIT_BURST: env.int(200, 1),
   USER_RATE_LIMIT_PER_SEC: z.coerce.number().int().min(1).optional(),
@@ -95,6 +97,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     helloTimeoutMs: c.HELLO_TIMEOUT_MS,
     leaseMs: c.LEASE_MS,
     lookupCacheMs: c.LOOKUP_CACHE_MS,
+    lookupCachePushedMs: c.LOOKUP_CACHE_PUSHED_MS,
     rateLimitPerSec: c.RATE_LIMIT_PER_SEC,
     rateLimitBurst: c.RATE_LIMIT_BURST,
     userRateLimitPerSec: c.USER_RATE_LIMIT_PER_SEC ?? 2 * c.RATE_LIMIT_PER_SEC,

@@ -6,6 +6,11 @@
  * Concurrent misses are merged into one batched lookup (natural batching), and a user already
  * being looked up is not asked for again: callers join the lookup in flight (so a `prefetch` at
  * send time and the delivery after the ack share one).
+ *
+ * Two lifetimes: `ttlMs` (short) on its own, `pushedTtlMs` (long) while discovery's change feed
+ * is connected (`setPushed`), which drops a user the moment a new connection of theirs is
+ * registered (`invalidateMany`). An answer that was in flight while its user was invalidated may
+ * predate the new connection: it is kept for the short lifetime only.
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import type { Registry } from '@chat/shared/registry';
@@ -24,22 +29,65 @@ export class LookupCache {
   missCount = 0;
   /** Expired answers used because discovery did not answer. */
   staleHits = 0;
+  /** Users dropped because discovery pushed a new connection of theirs (or a node said "absent"). */
+  invalidations = 0;
+  private pushed = false;
+  /** Counts invalidations; `invalidatedAt` says when each recent one happened, `floor` when it was last cleared. */
+  private epoch = 0;
+  private floor = 0;
+  private invalidatedAt = new Map<UserId, number>();
 
-  constructor(registry: Registry, private readonly ttlMs: number, private readonly maxEntries = 100_000) {
+  constructor(
+    registry: Registry,
+    private readonly ttlMs: number,
+    private readonly maxEntries = 100_000,
+    private readonly pushedTtlMs = ttlMs,
+  ) {
     this.misses = new NaturalBatcher<UserId, NodeInfo[]>({
       name: 'discovery lookups',
       maxBatch: 1000,
       maxQueue: 50_000,
       run: async (users) => {
+        const asked = this.epoch;
         const found = await registry.lookup([...new Set(users)]);
-        const expires = Date.now() + this.ttlMs;
+        const now = Date.now();
         return users.map((u) => {
           const nodes = found.get(u) ?? [];
-          if (nodes.length > 0 && this.ttlMs > 0) this.remember(u, { nodes, expires });
+          const ttl = this.pushed && !this.invalidatedSince(u, asked) ? this.pushedTtlMs : this.ttlMs;
+          if (nodes.length > 0 && ttl > 0) this.remember(u, { nodes, expires: now + ttl });
           return nodes;
         });
       },
     });
+  }
+
+  /**
+   * Whether discovery's change feed is connected. Going off cuts every answer down to the short
+   * lifetime: the pushes that would have dropped them may be missed now. Expired answers stay
+   * for stale-if-error (a discovery outage also closes the feed).
+   */
+  setPushed(on: boolean): void {
+    if (this.pushed && !on) this.expireWithin(this.ttlMs);
+    this.pushed = on;
+  }
+
+  /** Discovery pushed new connections of `users`. */
+  invalidateMany(users: readonly UserId[]): void {
+    for (const u of users) this.invalidate(u);
+  }
+
+  /** Discovery may have missed pushes: ask again for everyone (expired answers stay for stale-if-error). */
+  expireAll(): void {
+    this.expireWithin(0);
+  }
+
+  private expireWithin(ms: number): void {
+    const latest = Date.now() + ms;
+    for (const entry of this.entries.values()) entry.expires = Math.min(entry.expires, latest);
+    // Lookups in flight may carry what the missed pushes would have corrected.
+    this.epoch++;
+    this.floor = this.epoch;
+    this.invalidatedAt.clear();
   }
 
   /** The nodes holding each user (possibly including this one). */
@@ -87,9 +135,22 @@ export class LookupCache {
     return p;
   }
 
-  /** A node said the user is not there: ask discovery next time. */
+  /** A node said the user is not there, or discovery pushed a new connection: ask discovery next time. */
   invalidate(user: UserId): void {
     this.entries.delete(user);
+    this.invalidations++;
+    this.epoch++;
+    // Bounded: past the cap, forget the details and treat every lookup in flight as outdated.
+    if (this.invalidatedAt.size >= 10_000) {
+      this.invalidatedAt.clear();
+      this.floor = this.epoch;
+    }
+    this.invalidatedAt.set(user, this.epoch);
+  }
+
+  /** Whether `user` was invalidated after a lookup asked at epoch `asked`. */
+  private invalidatedSince(user: UserId, asked: number): boolean {
+    return asked < this.floor || (this.invalidatedAt.get(user) ?? 0) > asked;
   }
 
   private remember(user: UserId, entry: CacheEntry): void {

@@ -16,6 +16,7 @@ import { LookupCache } from './lookup-cache.ts';
 import { createKafka } from '@chat/shared/kafka-client';
 import { DirectMessageLog } from './message-log-direct.ts';
 import { KafkaMessageLog } from './message-log-kafka.ts';
+import { ChangeFeedClient } from './change-feed-client.ts';
 import { createMetrics } from './metrics.ts';
 import { Presence } from './presence.ts';
 import { RecentSendsLog } from './recent-sends.ts';
@@ -29,7 +30,11 @@ await runMain(async () => {
 
   const registry = new HttpRegistry(client, config.discoverUrls);
   const local = new LocalConnections();
-  const cache = new LookupCache(registry, config.lookupCacheMs);
+  const cache = new LookupCache(registry, config.lookupCacheMs, 100_000, config.lookupCachePushedMs);
+  const feed = config.lookupCachePushedMs > 0
+    ? new ChangeFeedClient({ discoverUrls: config.discoverUrls, secret: config.clusterSecret, cache, logger: logger.child({ module: 'change-feed' }) })
+    : undefined;
+  feed?.start();
   const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }));
   const delivery = new Delivery(nodeId, local, cache, forwarder);
   const metrics = createMetrics({
@@ -37,6 +42,7 @@ await runMain(async () => {
     forwarded: () => delivery.stats.forwarded,
     cacheHits: () => cache.hits,
     cacheMisses: () => cache.missCount,
+    cacheInvalidations: () => cache.invalidations,
   });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };
@@ -98,6 +104,7 @@ await runMain(async () => {
     await delivery.idle();
     await forwarder.idle();
     await presence.stop();
+    feed?.stop();
     await client.close();
     logger.info('stopped');
     process.exit(0);

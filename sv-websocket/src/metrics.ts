@@ -13,7 +13,9 @@ export interface Metrics {
   appendLatency: Histogram;
 }
 
-export function createMetrics(sources: { local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number }): Metrics {
+export function createMetrics(sources: {
+  local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number; cacheInvalidations: () => number;
+}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const sizes = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
@@ -37,6 +39,10 @@ export function createMetrics(sources: { local: () => number; forwarded: () => n
   new Gauge({
     name: 'chat_lookup_cache_hit_ratio', help: 'Discovery cache hits / lookups', registers: [registry],
     collect() { const h = sources.cacheHits(); const t = h + sources.cacheMisses(); this.set(t === 0 ? 0 : h / t); },
+  });
+  new Counter({
+    name: 'chat_lookup_cache_invalidations_total', help: 'Users dropped from the discovery cache (pushed new connection, or "absent")', registers: [registry],
+    collect() { this.reset(); this.inc(sources.cacheInvalidations()); },
   });
   return metrics;
 }

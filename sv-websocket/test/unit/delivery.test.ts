@@ -114,3 +114,70 @@ describe('TokenBucket', () => {
     assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
   });
 });
+
+describe('LookupCache: long lifetime while the change feed is connected', () => {
+  const nodesOf = async (cache: LookupCache, user: string) => (await cache.nodesOf([user])).get(user)?.map((n) => n.nodeId);
+
+  async function registryWithBob() {
+    const registry = new MemoryRegistry();
+    await registry.renewLease({ nodeId: 'n1', url: 'http://127.0.0.1:1' }, 60_000);
+    await registry.renewLease({ nodeId: 'n2', url: 'http://127.0.0.1:2' }, 60_000);
+    await registry.updateEntries('n1', [{ user: 'bob', connId: 'k1' }], []);
+    return registry;
+  }
+
+  it('keeps answers for the pushed lifetime only while pushed, and drops a pushed user at once', async () => {
+    const registry = await registryWithBob();
+    const cache = new LookupCache(registry, 0, 100, 60_000); // short lifetime 0: nothing kept unless pushed
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1']);
+    await registry.updateEntries('n2', [{ user: 'bob', connId: 'k2' }], []);
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1', 'n2'], 'not pushed: asked again');
+    cache.setPushed(true);
+    await nodesOf(cache, 'bob');
+    await registry.updateEntries('n1', [{ user: 'bob', connId: 'k3' }], []);
+    await registry.updateEntries('n2', [], ['k2']);
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1', 'n2'], 'pushed: served from cache');
+    cache.invalidateMany(['bob']);
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1'], 'a push drops the user');
+    assert.equal(cache.invalidations, 1);
+    await registry.updateEntries('n2', [{ user: 'bob', connId: 'k4' }], []);
+    cache.setPushed(false);
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1', 'n2'], 'feed lost: the long-lived answers are cut to the short lifetime');
+    await registry.close();
+  });
+
+  it('keeps expired answers for stale-if-error when the feed is lost (a discovery outage closes it too)', async () => {
+    const registry = await registryWithBob();
+    let down = false;
+    const flaky = Object.assign(Object.create(registry) as MemoryRegistry, {
+      lookup: (users: string[]) => down ? Promise.reject(new Error('discovery down')) : registry.lookup(users),
+    });
+    const cache = new LookupCache(flaky, 0, 100, 60_000);
+    cache.setPushed(true);
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1']);
+    down = true;
+    cache.setPushed(false);
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1'], 'the expired answer, since discovery does not answer');
+    assert.equal(cache.staleHits, 1);
+    await registry.close();
+  });
+
+  it('keeps an answer that was in flight when its user was pushed only for the short lifetime', async () => {
+    const registry = await registryWithBob();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    const slow = Object.assign(Object.create(registry) as MemoryRegistry, {
+      lookup: async (users: string[]) => { const found = await registry.lookup(users); await gate; return found; },
+    });
+    const cache = new LookupCache(slow, 0, 100, 60_000);
+    cache.setPushed(true);
+    const inFlight = nodesOf(cache, 'bob');
+    // bob connects on n2 while the lookup is out: the push arrives before the (outdated) answer.
+    await registry.updateEntries('n2', [{ user: 'bob', connId: 'k2' }], []);
+    cache.invalidateMany(['bob']);
+    release();
+    assert.deepEqual(await inFlight, ['n1']);
+    assert.deepEqual(await nodesOf(cache, 'bob'), ['n1', 'n2'], 'the outdated answer was not kept');
+    await registry.close();
+  });
+});
