@@ -12,7 +12,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { ROUTES, type IngestFrameReply, type IngestReply } from './internal-api.ts';
-import { openInternalWebSocket } from './internal-websocket.ts';
+import { openInternalWebSocket, parseFrame } from './internal-websocket.ts';
 import type { NewMessage } from './types.ts';
 
 export interface IngestStreamClientOptions {
@@ -117,12 +117,8 @@ export class IngestStreamClient {
   }
 
   private onAnswer(data: RawData): void {
-    let reply: IngestFrameReply;
-    try {
-      reply = JSON.parse(data.toString()) as IngestFrameReply;
-    } catch {
-      return void this.ws?.terminate();
-    }
+    const reply = parseFrame(data) as IngestFrameReply | undefined;
+    if (typeof reply !== 'object' || reply === null) return void this.ws?.terminate();
     const w = this.waiting.get(reply.n);
     if (!w) return;
     this.waiting.delete(reply.n);

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { AUTH_HEADER } from './internal-api.ts';
 import { createInternalAuthVerifier, internalAuthHeaders, verifyInternalRequest } from './internal-auth.ts';
 import type { Logger } from './logger.ts';
@@ -64,4 +64,13 @@ export function openInternalWebSocket(baseUrl: string, path: string, secret: str
     handshakeTimeout: opts.timeoutMs,
     maxPayload: opts.maxPayload,
   });
+}
+
+/** A frame's JSON value, or undefined when it is not JSON (the caller decides what that ends). */
+export function parseFrame(data: RawData): unknown {
+  try {
+    return JSON.parse(data.toString()) as unknown;
+  } catch {
+    return undefined;
+  }
 }

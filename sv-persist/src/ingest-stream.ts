@@ -16,7 +16,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fasti
 import type { RawData, WebSocket } from 'ws';
 import { wireCode } from '@chat/shared/errors';
 import { ingestFrameSchema, ROUTES, type IngestFrameReply } from '@chat/shared/internal-api';
-import { closeInternalWebSockets, serveInternalWebSocket } from '@chat/shared/internal-websocket';
+import { closeInternalWebSockets, parseFrame, serveInternalWebSocket } from '@chat/shared/internal-websocket';
 import type { Logger } from '@chat/shared/logger';
 import { describeIssues } from '@chat/shared/protocol';
 import type { BatchWriter } from './batch-writer.ts';
@@ -48,12 +48,8 @@ export function registerIngestStream<L extends FastifyBaseLogger>(
   }
 
   function onFrame(ws: WebSocket, data: RawData): void {
-    let frame: unknown;
-    try {
-      frame = JSON.parse(data.toString());
-    } catch {
-      return void ws.close(1007, 'frame is not JSON');
-    }
+    const frame = parseFrame(data);
+    if (frame === undefined) return void ws.close(1007, 'frame is not JSON');
     const parsed = ingestFrameSchema.safeParse(frame);
     if (!parsed.success) {
       const n = (frame as { n?: unknown } | null)?.n;

@@ -6,7 +6,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { ROUTES, type ChangeFrame } from '@chat/shared/internal-api';
-import { openInternalWebSocket } from '@chat/shared/internal-websocket';
+import { openInternalWebSocket, parseFrame } from '@chat/shared/internal-websocket';
 import type { Logger } from '@chat/shared/logger';
 import type { LookupCache } from './lookup-cache.ts';
 
@@ -69,12 +69,8 @@ export class ChangeFeedClient {
   }
 
   private onFrame(data: RawData): void {
-    let frame: ChangeFrame;
-    try {
-      frame = JSON.parse(data.toString()) as ChangeFrame;
-    } catch {
-      return void this.ws?.terminate();
-    }
+    const frame = parseFrame(data) as ChangeFrame | undefined;
+    if (typeof frame !== 'object' || frame === null) return void this.ws?.terminate();
     if ('reset' in frame) this.opts.cache.expireAll();
     else if (Array.isArray(frame.added)) this.opts.cache.invalidateMany(frame.added);
   }
