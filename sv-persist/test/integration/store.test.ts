@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { Sequelize } from 'sequelize';
 import { withPg } from '@chat/shared/testing/postgres';
 import { SequelizeMessageStore, type InsertMethod } from '../../src/store-sequelize.ts';
+import { conversationKey } from '@chat/shared/types';
+import { INSERT_UNNEST } from '../../src/sql.ts';
 import { createMigratedDatabase, msg } from '../helpers/db.ts';
 
 for (const insertMethod of ['unnest', 'bulkCreate'] as InsertMethod[]) {
@@ -132,6 +134,33 @@ for (const insertMethod of ['unnest', 'bulkCreate'] as InsertMethod[]) {
     });
   });
 }
+
+describe('conversation heads on disk', () => {
+  // Both heads of a conversation move with every message; an update that touches an index costs
+  // a new index entry per index (docs/benchmarks.md), an in-place (HOT) one none.
+  it('a message moves both heads in place (HOT updates, no index entries)', async () => {
+    const url = await createMigratedDatabase();
+    const store = SequelizeMessageStore.connect(url);
+    try {
+      await store.insertBatch([msg('alice', 'bob', 'h1')]);
+      const next = msg('bob', 'alice', 'h2');
+      const counts = await withPg(url, async (q) => {
+        await q('BEGIN');
+        try {
+          await q(INSERT_UNNEST, [[next.id], [conversationKey(next.from, next.to)], [next.from], [next.to], [next.cid], [next.body], [next.ts]]);
+          return (await q<{ updated: string; hot: string }>(`SELECT
+            pg_stat_get_xact_tuples_updated('conversation_heads'::regclass) AS updated,
+            pg_stat_get_xact_tuples_hot_updated('conversation_heads'::regclass) AS hot`))[0]!;
+        } finally {
+          await q('ROLLBACK');
+        }
+      });
+      assert.deepEqual(counts, { updated: '2', hot: '2' });
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('SequelizeMessageStore with the database down', () => {
   it('rejects with CHAT_ERR_STORE_UNAVAILABLE', async () => {
