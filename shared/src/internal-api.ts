@@ -22,6 +22,7 @@ export const ROUTES = {
   persistHistory: '/internal/v1/history',
   persistConversations: '/internal/v1/conversations',
   nodeDeliver: '/internal/v1/deliver',
+  nodeDeliverStream: '/internal/v1/deliver/stream',
 } as const;
 
 /** Header that carries the cluster secret proof. */
@@ -104,3 +105,10 @@ export const deliverRequestSchema = z.object({
 export type DeliverRequest = z.infer<typeof deliverRequestSchema>;
 /** Those of `users` with no connection on the receiving node: the sender drops them from its cache. */
 export interface DeliverReply { absent: string[] }
+
+/**
+ * Node → node, the forward stream (a WebSocket at ROUTES.nodeDeliverStream, the upgrade signed
+ * like any internal GET; shared/src/request-stream.ts): `{ n, users, items }` frames, answered
+ * `{ n, absent }` once handed to local connections, or `{ n, error, message }`.
+ */
+export const deliverFrameSchema = deliverRequestSchema.extend({ n: z.number().int().nonnegative() });

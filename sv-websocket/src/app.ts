@@ -1,6 +1,7 @@
 /**
  * The node's fastify app: the WebSocket endpoint, the public HTTP API, the test page, health,
- * metrics and the internal forward endpoint. `buildApp` takes ready dependencies and never listens.
+ * metrics and the internal forward endpoints (HTTP, and the forward stream other nodes keep open).
+ * `buildApp` takes ready dependencies and never listens.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -9,7 +10,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '@chat/shared/close-codes';
 import { ERR_BAD_FRAME, wireCode } from '@chat/shared/errors';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
-import { ROUTES, deliverRequestSchema } from '@chat/shared/internal-api';
+import { ROUTES, deliverFrameSchema, deliverRequestSchema } from '@chat/shared/internal-api';
+import { closeInternalWebSockets } from '@chat/shared/internal-websocket';
+import { serveRequestStream } from '@chat/shared/request-stream';
 import { describeIssues, limitSchema, userIdSchema } from '@chat/shared/protocol';
 import { ClientSession, type SessionDeps } from './client-session.ts';
 import { serveClientPage } from './client-page.ts';
@@ -53,6 +56,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
+    if (path === ROUTES.nodeDeliverStream) return; // served by the forward stream below
     if (path !== '/ws') return void socket.destroy();
     const origin = req.headers.origin;
     if (origin && deps.allowedOrigins.length > 0 && !deps.allowedOrigins.includes(origin)) {
@@ -81,9 +85,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Every /internal/* request proves the cluster secret (HMAC of itself) before its body is parsed.
   registerInternalAuth(app, { secret: deps.clusterSecret });
 
+  // Forwards from other nodes over one WebSocket each (shared/src/request-stream.ts): the same
+  // request and answer as the HTTP route below, handed over in arrival order.
+  let closing = false;
+  const forwardStreams = serveRequestStream(app.server, {
+    path: ROUTES.nodeDeliverStream, secret: deps.clusterSecret, logger: deps.logger.child({ module: 'forward-stream' }),
+    maxPayload: 32 * 1024 * 1024, closing: () => closing, schema: deliverFrameSchema,
+    handle: (req) => {
+      deps.metrics.forwardsReceived.inc({ transport: 'stream' });
+      return deps.delivery.receive(req);
+    },
+  });
+
   app.post(ROUTES.nodeDeliver, async (req, reply) => {
     const parsed = deliverRequestSchema.safeParse(req.body);
     if (!parsed.success) return reply.code(400).send({ error: 'bad_request', message: describeIssues(parsed.error) });
+    deps.metrics.forwardsReceived.inc({ transport: 'http' });
     return deps.delivery.receive(parsed.data);
   });
 
@@ -144,9 +161,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // Shutdown: refuse new upgrades, then tell every client to reconnect elsewhere (1001).
   app.addHook('preClose', async () => {
+    closing = true;
     clearInterval(pinger);
     for (const session of sessions) session.close(CLOSE.GOING_AWAY);
     wss.close();
+    // With no clients left, a forward has nowhere to go: the sending nodes fall back on history.
+    await closeInternalWebSockets(forwardStreams, 'node shutting down');
   });
   return app;
 }

@@ -32,6 +32,10 @@ export interface Config {
   /** A connection whose unsent buffer passes this many bytes is closed (slow consumer). */ maxBufferedBytes: number;
   /** Protocol ping interval; a connection that misses a pong is terminated. */ pingIntervalMs: number;
   /** Browser origins allowed to open /ws; empty allows any. */ allowedOrigins: string[];
+  /**
+   * How forwards travel to other nodes: `stream` (one signed WebSocket per peer node, several
+   * batches in flight; a peer that does not serve it gets HTTP) or `http` (one POST per batch).
+   */ forwardTransport: 'stream' | 'http';
   /** Kafka brokers; empty means the DirectMessageLog to sv-persist. */ kafkaBrokers: string[];
   /** Topic of the message log. @default chat-messages */ kafkaTopic: string;
   /** Partition count the topic must have; the node refuses to start on another. @default 6 */ kafkaPartitions: number;
@@ -65,6 +69,7 @@ const schema = z.object({
   MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 64 * 1024),
   PING_INTERVAL_MS: env.int(30_000, 1000),
   ALLOWED_ORIGINS: env.list().default([]),
+  FORWARD_TRANSPORT: z.enum(['stream', 'http']).default('stream'),
   KAFKA_BROKERS: env.list().default([]),
   KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'letters, digits and . _ - only (a Kafka topic name)').default('chat-messages'),
   KAFKA_PARTITIONS: env.int(6, 1, 100_000),
@@ -105,6 +110,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     maxBufferedBytes: c.MAX_BUFFERED_BYTES,
     pingIntervalMs: c.PING_INTERVAL_MS,
     allowedOrigins: c.ALLOWED_ORIGINS,
+    forwardTransport: c.FORWARD_TRANSPORT,
     kafkaBrokers: c.KAFKA_BROKERS,
     kafkaTopic: c.KAFKA_TOPIC,
     kafkaPartitions: c.KAFKA_PARTITIONS,

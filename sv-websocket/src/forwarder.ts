@@ -1,13 +1,17 @@
 /**
- * Forwards messages to other nodes over HTTP (undici keep-alive): one batcher per target node, so
- * while one request to a node is in flight the next batch gathers (natural batching) and per-node
- * order holds. Messages are already durable when forwarded: a failed forward is logged and the
- * recipients catch up through `history`; it never fails the sender.
+ * Forwards messages to other nodes: one batcher per target node, so while a batch to a node is in
+ * flight the next one gathers (natural batching). Two transports, the same request and answer:
+ * - the forward stream (default): one signed WebSocket per target node, up to `inFlight` batches
+ *   on it at once; frames leave in batch order and the target hands them over in arrival order;
+ * - HTTP (undici keep-alive): one POST per batch, one batch in flight per node.
+ * Either way per-node order holds. Messages are already durable when forwarded: a failed forward
+ * is logged and the recipients catch up through `history`; it never fails the sender.
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import type { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type DeliverReply, type DeliverRequest } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
+import { RequestStreamClient } from '@chat/shared/request-stream';
 import type { NodeId, NodeInfo, UserId } from '@chat/shared/types';
 
 type DeliverItem = DeliverRequest['items'][number];
@@ -25,14 +29,29 @@ export interface ForwardStats {
   onBatch?: (size: number) => void;
 }
 
+export interface ForwardStreamOptions {
+  /** The cluster secret, proven by each stream's upgrade request. */
+  secret: string;
+  /** Batches on one node's stream at once. @default 4 */
+  inFlight?: number;
+}
+
+interface Peer {
+  url: string;
+  batcher: NaturalBatcher<Outgoing, UserId[]>;
+  stream?: RequestStreamClient<DeliverRequest, DeliverReply>;
+}
+
 export class Forwarder {
-  private readonly perNode = new Map<NodeId, { url: string; batcher: NaturalBatcher<Outgoing, UserId[]> }>();
+  private readonly perNode = new Map<NodeId, Peer>();
   readonly stats: ForwardStats = { batches: 0, messages: 0, failures: 0 };
 
+  /** Without `stream`, every forward is an HTTP request through `client`. */
   constructor(
     private readonly client: InternalClient,
     private readonly onAbsent: (user: UserId) => void,
     private readonly logger: Logger,
+    private readonly stream?: ForwardStreamOptions,
   ) {}
 
   /**
@@ -53,28 +72,40 @@ export class Forwarder {
     await Promise.all([...this.perNode.values()].map((n) => n.batcher.idle()));
   }
 
+  /** Close the forward streams (after `idle`). */
+  close(): void {
+    for (const peer of this.perNode.values()) peer.stream?.close();
+  }
+
   private batcherFor(node: NodeInfo): NaturalBatcher<Outgoing, UserId[]> {
     const known = this.perNode.get(node.nodeId);
     // A node id re-registered under a new URL (restarted on another port) gets a fresh pipe.
     if (known && known.url === node.url) return known.batcher;
+    const stream = this.stream && new RequestStreamClient<DeliverRequest, DeliverReply>({
+      baseUrl: node.url, path: ROUTES.nodeDeliverStream, secret: this.stream.secret,
+      name: `the forward stream to ${node.nodeId}`, peer: `node ${node.nodeId}`,
+    });
     const batcher = new NaturalBatcher<Outgoing, UserId[]>({
       name: `forward to ${node.nodeId}`,
       maxBatch: 1000,
       maxQueue: 50_000,
-      run: (batch) => this.send(node, batch),
+      concurrency: stream ? (this.stream?.inFlight ?? 4) : 1,
+      run: (batch) => this.send(node, stream, batch),
     });
-    this.perNode.set(node.nodeId, { url: node.url, batcher });
+    known?.stream?.close();
+    this.perNode.set(node.nodeId, { url: node.url, batcher, stream });
     return batcher;
   }
 
-  private async send(node: NodeInfo, batch: Outgoing[]): Promise<UserId[][]> {
+  private async send(node: NodeInfo, stream: Peer['stream'], batch: Outgoing[]): Promise<UserId[][]> {
     const users = [...new Set(batch.flatMap((o) => o.users))];
     this.stats.batches++;
     this.stats.messages += batch.length;
     this.stats.onBatch?.(batch.length);
     try {
       const body: DeliverRequest = { users, items: batch.map((o) => o.item) };
-      const reply = await this.client.post<DeliverReply>(node.url, ROUTES.nodeDeliver, body);
+      // The stream's frame goes out synchronously here, so batches leave in the batcher's order.
+      const reply = stream ? await stream.request(body) : await this.client.post<DeliverReply>(node.url, ROUTES.nodeDeliver, body);
       for (const user of reply.absent) this.onAbsent(user);
       const absent = new Set(reply.absent);
       return batch.map((o) => o.users.filter((u) => absent.has(u)));

@@ -35,7 +35,8 @@ await runMain(async () => {
     ? new ChangeFeedClient({ discoverUrls: config.discoverUrls, secret: config.clusterSecret, cache, logger: logger.child({ module: 'change-feed' }) })
     : undefined;
   feed?.start();
-  const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }));
+  const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }),
+    config.forwardTransport === 'stream' ? { secret: config.clusterSecret } : undefined);
   const delivery = new Delivery(nodeId, local, cache, forwarder);
   const metrics = createMetrics({
     local: () => delivery.stats.local,
@@ -103,6 +104,7 @@ await runMain(async () => {
     await new Promise(setImmediate); // let the acks' continuations start their deliveries
     await delivery.idle();
     await forwarder.idle();
+    forwarder.close();
     await presence.stop();
     feed?.stop();
     await client.close();

@@ -9,6 +9,7 @@ export interface Metrics {
   deliveriesLocal: Counter;
   deliveriesForwarded: Counter;
   forwardBatchSize: Histogram;
+  forwardsReceived: Counter<'transport'>;
   appendBatchSize: Histogram;
   appendLatency: Histogram;
 }
@@ -33,6 +34,10 @@ export function createMetrics(sources: {
       collect() { this.reset(); this.inc(sources.forwarded()); },
     }),
     forwardBatchSize: new Histogram({ name: 'chat_forward_batch_size', help: 'Messages per forward request', buckets: sizes, registers: [registry] }),
+    forwardsReceived: new Counter({
+      name: 'chat_forwards_received_total', help: 'Forward batches received from other nodes, by transport (stream or http)',
+      labelNames: ['transport'], registers: [registry],
+    }),
     appendBatchSize: new Histogram({ name: 'chat_append_batch_size', help: 'Messages per message-log append', buckets: sizes, registers: [registry] }),
     appendLatency: new Histogram({ name: 'chat_append_seconds', help: 'Time for the log to make a batch durable', registers: [registry] }),
   };
