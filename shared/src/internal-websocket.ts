@@ -63,6 +63,10 @@ export function openInternalWebSocket(baseUrl: string, path: string, secret: str
     perMessageDeflate: false,
     handshakeTimeout: opts.timeoutMs,
     maxPayload: opts.maxPayload,
+    // An all-zero mask, which ws then skips applying: masking protects proxies from scripts in
+    // browsers (RFC 6455 §10.3), and these peers are services holding the cluster secret. XORing
+    // every byte of every batch was 1.6 % of a node's CPU forwarding 10k msgs/s.
+    generateMask: (mask: Buffer) => void mask.fill(0),
   });
 }
 
