@@ -221,7 +221,6 @@ export class SequelizeMessageStore implements MessageStore {
     await this.sequelize.close();
   }
 
-  /** Connection-level failures become ERR_STORE_UNAVAILABLE (wire `unavailable`, HTTP 503). */
   /**
    * One autocommit statement as a named prepared statement (pg prepares it once per connection)
    * on a connection from Sequelize's pool. Errors that are not the statement's fault become
@@ -245,6 +244,7 @@ export class SequelizeMessageStore implements MessageStore {
     }
   }
 
+  /** Connection-level failures become ERR_STORE_UNAVAILABLE (wire `unavailable`, HTTP 503). */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
