@@ -25,8 +25,12 @@ function cliScript(): string {
   return join(dirname(pkgFile), bin);
 }
 
-/** Apply pending migrations to `databaseUrl`; idempotent. Throws with the CLI's output on failure. */
-export async function migrate(databaseUrl: string): Promise<string> {
+/**
+ * Apply pending migrations to `databaseUrl`; idempotent. Throws with the CLI's output on failure.
+ * `to` stops after that migration (a file name in migrations/): tests of a later migration's data
+ * conversion start from the schema before it.
+ */
+export async function migrate(databaseUrl: string, opts: { to?: string } = {}): Promise<string> {
   const db = new Sequelize(databaseUrl, { dialect: 'postgres', logging: false, pool: { max: 1, min: 0 } });
   try {
     await db.authenticate();
@@ -38,17 +42,18 @@ export async function migrate(databaseUrl: string): Promise<string> {
     // The transaction holds the lock (and its connection) until the CLI is done.
     return await db.transaction(async (transaction) => {
       await db.query('SELECT pg_advisory_xact_lock($1)', { bind: [MIGRATION_LOCK], transaction });
-      return runCli(databaseUrl);
+      return runCli(databaseUrl, opts.to);
     });
   } finally {
     await db.close();
   }
 }
 
-function runCli(databaseUrl: string): Promise<string> {
+function runCli(databaseUrl: string, to: string | undefined): Promise<string> {
   const args = [
     cliScript(), 'db:migrate', '--env', 'production',
     '--config', CONFIG_FILE, '--migrations-path', MIGRATIONS_DIR,
+    ...(to ? ['--to', to] : []),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {

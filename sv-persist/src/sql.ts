@@ -8,20 +8,18 @@ const UNNEST_INPUT = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5:
   WITH ORDINALITY AS t(id, conv, sender, recipient, cid, body, ts, ord)`;
 
 /**
- * Upsert both sides' heads from `source` (id, seq, ts, sender, recipient). DISTINCT ON keeps the
- * newest row per head (ON CONFLICT may touch a row once per statement); the WHERE only moves forward.
+ * Move the conversations' last message from `source` (id, seq, ts, conv, sender, recipient), one
+ * row per conversation. DISTINCT ON keeps the newest message per conversation (ON CONFLICT may
+ * touch a row once per statement); the WHERE only moves forward. A conversation's users are set
+ * when its row is created and never change, so the update is in place (HOT, no index touched).
  */
 function headsUpsert(source: string): string {
-  return `INSERT INTO conversation_heads (user_id, peer, last_seq, last_ts, last_message_id)
-  SELECT DISTINCT ON (user_id, peer) user_id, peer, seq, ts, id FROM (
-    SELECT sender AS user_id, recipient AS peer, seq, ts, id FROM ${source} s
-    UNION ALL
-    SELECT recipient, sender, seq, ts, id FROM ${source} r WHERE recipient <> sender
-  ) h
-  ORDER BY user_id, peer, seq DESC
-  ON CONFLICT (user_id, peer) DO UPDATE
+  return `INSERT INTO conversations (conv, user_a, user_b, last_seq, last_ts, last_message_id)
+  SELECT DISTINCT ON (conv) conv, sender, recipient, seq, ts, id FROM ${source} s
+  ORDER BY conv, seq DESC
+  ON CONFLICT (conv) DO UPDATE
     SET last_seq = excluded.last_seq, last_ts = excluded.last_ts, last_message_id = excluded.last_message_id
-    WHERE conversation_heads.last_seq < excluded.last_seq`;
+    WHERE conversations.last_seq < excluded.last_seq`;
 }
 
 /**
@@ -32,7 +30,7 @@ export const INSERT_UNNEST = `WITH ins AS (
   INSERT INTO messages (id, conv, sender, recipient, cid, body, ts)
   SELECT id, conv, sender, recipient, cid, body, ts FROM ${UNNEST_INPUT} ORDER BY ord
   ON CONFLICT (sender, cid) DO NOTHING
-  RETURNING id, seq, ts, sender, recipient
+  RETURNING id, seq, ts, conv, sender, recipient
 ), heads AS (
   ${headsUpsert('ins')}
 )
@@ -50,15 +48,15 @@ export const INSERT_LOGGED = `WITH ins AS (
     $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[]
   ) WITH ORDINALITY AS t(id, conv, sender, recipient, cid, body, ts, seq, ord) ORDER BY ord
   ON CONFLICT DO NOTHING
-  RETURNING id, seq, ts, sender, recipient
+  RETURNING id, seq, ts, conv, sender, recipient
 ), heads AS (
   ${headsUpsert('ins')}
 )
 SELECT ins.id, coalesce(h.last_seq > ins.seq, false) AS regressed
-  FROM ins LEFT JOIN conversation_heads h ON h.user_id = ins.sender AND h.peer = ins.recipient`;
+  FROM ins LEFT JOIN conversations h ON h.conv = ins.conv`;
 
 /** After bulkCreate: heads of the rows inserted by this transaction, $1 = their ids. */
-export const HEADS_FROM_IDS = headsUpsert('(SELECT id, seq, ts, sender, recipient FROM messages WHERE id = ANY($1::uuid[]))');
+export const HEADS_FROM_IDS = headsUpsert('(SELECT id, seq, ts, conv, sender, recipient FROM messages WHERE id = ANY($1::uuid[]))');
 
 /**
  * Stored rows of (sender, cid) pairs $1/$2, with `fresh` when this transaction inserted them
@@ -77,9 +75,13 @@ export const HISTORY_BEFORE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE con
 /** Newer than $2, oldest first: $1 conv, $2 after, $3 limit + 1. */
 export const HISTORY_AFTER = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`;
 
-/** $1 user, $2 limit: newest first, ties broken by peer so pages are stable. */
-export const CONVERSATIONS = `SELECT h.peer, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts
-  FROM conversation_heads h JOIN messages m ON m.id = h.last_message_id
-  WHERE h.user_id = $1
-  ORDER BY h.last_ts DESC, h.peer
+/**
+ * $1 user, $2 limit: newest first, ties broken by peer so pages are stable. The user is either
+ * side of a conversation (an index on each); a conversation with oneself is one row.
+ */
+export const CONVERSATIONS = `SELECT CASE WHEN h.user_a = $1 THEN h.user_b ELSE h.user_a END AS peer,
+    m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts
+  FROM conversations h JOIN messages m ON m.id = h.last_message_id
+  WHERE h.user_a = $1 OR h.user_b = $1
+  ORDER BY h.last_ts DESC, peer
   LIMIT $2`;

@@ -35,7 +35,7 @@ describe('sv-persist HTTP', () => {
   });
   afterEach(async () => {
     await svc.close();
-    await withPg(url, (q) => q('TRUNCATE messages, conversation_heads'));
+    await withPg(url, (q) => q('TRUNCATE messages, conversations'));
   });
 
   it('ingest answers after the commit, with seq in order', async () => {

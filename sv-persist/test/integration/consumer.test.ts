@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { conversationKey } from '@chat/shared/types';
 import type { Admin, Producer } from 'kafkajs';
 import { seqFromOffset } from '@chat/shared/kafka-log';
 import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
@@ -64,7 +65,7 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
   beforeEach(async () => {
     topic = uniqueTopic('persist');
     await kafka.createTopic(topic, PARTITIONS);
-    await withPg(url, (q) => q('TRUNCATE messages, conversation_heads'));
+    await withPg(url, (q) => q('TRUNCATE messages, conversations'));
     store = SequelizeMessageStore.connect(url);
   });
   afterEach(async () => {
@@ -88,13 +89,13 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
     assert.deepEqual(warned.sort(), junk.map((j) => [topic, j.partition, j.baseOffset]).sort());
 
     // The head of each conversation is its highest seq.
-    const heads = await withPg(url, (q) => q<{ user_id: string; peer: string; last_seq: string }>('SELECT user_id, peer, last_seq FROM conversation_heads'));
+    const heads = await withPg(url, (q) => q<{ conv: string; last_seq: string }>('SELECT conv, last_seq FROM conversations'));
     const last = new Map<string, number>();
     for (const p of produced) {
-      const seq = seqFromOffset(generation, p.offset);
-      for (const k of [`${p.msg.from}>${p.msg.to}`, `${p.msg.to}>${p.msg.from}`]) last.set(k, Math.max(last.get(k) ?? -1, seq));
+      const conv = conversationKey(p.msg.from, p.msg.to);
+      last.set(conv, Math.max(last.get(conv) ?? -1, seqFromOffset(generation, p.offset)));
     }
-    assert.deepEqual(new Map(heads.map((h) => [`${h.user_id}>${h.peer}`, Number(h.last_seq)])), last);
+    assert.deepEqual(new Map(heads.map((h) => [h.conv, Number(h.last_seq)])), last);
 
     // A retried send produced twice (same from and cid, new id and offset): the first row stays.
     const original = produced[7]!.msg;

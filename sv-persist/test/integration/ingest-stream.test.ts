@@ -63,7 +63,7 @@ describe('sv-persist ingest stream', () => {
   });
   afterEach(async () => {
     await svc.close();
-    await withPg(databaseUrl, (q) => q('TRUNCATE messages, conversation_heads'));
+    await withPg(databaseUrl, (q) => q('TRUNCATE messages, conversations'));
   });
 
   it('writes frames in the order they were sent, several in flight, each answered after its commit', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { withPg } from '@chat/shared/testing/postgres';
-import type { Message } from '@chat/shared/types';
+import { conversationKey, type Message } from '@chat/shared/types';
 import { SequelizeMessageStore } from '../../src/store-sequelize.ts';
 import { createMigratedDatabase, msg } from '../helpers/db.ts';
 
@@ -15,7 +15,7 @@ describe('SequelizeMessageStore.insertLogged (Kafka mode)', () => {
     url = await createMigratedDatabase();
   });
   beforeEach(async () => {
-    await withPg(url, (q) => q('TRUNCATE messages, conversation_heads'));
+    await withPg(url, (q) => q('TRUNCATE messages, conversations'));
     store = SequelizeMessageStore.connect(url);
   });
   afterEach(async () => {
@@ -25,7 +25,7 @@ describe('SequelizeMessageStore.insertLogged (Kafka mode)', () => {
   const rows = () => withPg(url, (q) => q<{ id: string; seq: string; body: string; cid: string }>('SELECT id, seq, body, cid FROM messages ORDER BY seq'))
     .then((r) => r.map((x) => ({ ...x, seq: Number(x.seq) })));
   const head = (user: string, peer: string) => withPg(url, (q) => q<{ last_seq: string; last_message_id: string }>(
-    'SELECT last_seq, last_message_id FROM conversation_heads WHERE user_id = $1 AND peer = $2', [user, peer]))
+    'SELECT last_seq, last_message_id FROM conversations WHERE conv = $1', [conversationKey(user, peer)]))
     .then((r) => r[0] && { seq: Number(r[0].last_seq), id: r[0].last_message_id });
 
   it('stores the given seq; a replayed record and a retried (from, cid) are skipped, the first row stays', async () => {
