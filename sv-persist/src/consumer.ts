@@ -86,6 +86,11 @@ export class KafkaPersistConsumer {
   private partitions: number[] = [];
 
   private consumer: Consumer;
+  /** Per partition, the next offset to read after what is stored (the value a commit sends). */
+  private readonly stored = new Map<number, string>();
+  /** Stored offsets changed since the last commit. */
+  private uncommitted = false;
+  private commitTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private restarts = 0;
 
@@ -119,6 +124,8 @@ export class KafkaPersistConsumer {
     consumer.on(GROUP_JOIN, ({ payload }) => {
       this.joined = true;
       this.partitions = [...(payload.memberAssignment[opts.topic] ?? [])].sort((a, b) => a - b);
+      // Offsets of partitions another member now owns are not ours to commit at stop.
+      for (const partition of this.stored.keys()) if (!this.partitions.includes(partition)) this.stored.delete(partition);
       this.log.info({ partitions: this.partitions, memberId: payload.memberId }, 'joined consumer group');
     });
     consumer.on(CRASH, ({ payload }) => {
@@ -169,16 +176,44 @@ export class KafkaPersistConsumer {
     await this.consumer.subscribe({ topics: [this.opts.topic], fromBeginning: true });
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      ...(this.opts.commitIntervalMs !== 0 && { autoCommitInterval: this.opts.commitIntervalMs ?? 1000 }),
+      // kafkajs's autoCommit commits after every batch whatever autoCommitInterval says
+      // (runner.js), a broker round trip per partition batch. Off: a timer commits what is stored
+      // once per interval, and stop() commits the rest. A rebalance does not commit: the next
+      // owner re-reads up to one interval of records, which ON CONFLICT skips.
+      autoCommit: false,
       partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    const interval = this.opts.commitIntervalMs ?? 1000;
+    if (interval > 0 && !this.commitTimer) {
+      this.commitTimer = setInterval(() => void this.commitStored(), interval);
+      this.commitTimer.unref();
+    }
   }
 
   /** Finish the chunk in hand, commit what is stored, leave the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.commitTimer);
+    await this.commitStored();
+    // Chunks still in flight commit their own offsets when they finish (handleBatch).
     await this.consumer.disconnect();
+  }
+
+  /**
+   * Commit the stored offset of every partition, when any moved. A failure is logged: the next
+   * commit or the next owner of the partition catches up (re-read records are skipped).
+   */
+  private async commitStored(): Promise<void> {
+    if (!this.uncommitted || !this.joined) return;
+    this.uncommitted = false;
+    const offsets = [...this.stored].map(([partition, offset]) => ({ topic: this.opts.topic, partition, offset }));
+    try {
+      await this.consumer.commitOffsets(offsets);
+    } catch (err) {
+      this.uncommitted = true;
+      this.log.warn({ err }, 'could not commit offsets; will retry');
+    }
   }
 
   private async handleBatch(p: EachBatchPayload): Promise<void> {
@@ -189,8 +224,13 @@ export class KafkaPersistConsumer {
       const msgs = this.decode(topic, partition, records);
       if (msgs.length > 0 && !(await this.insertUntilStored(p, msgs, records[0]!.offset))) return;
       this.stats.records += records.length;
-      p.resolveOffset(records[records.length - 1]!.offset);
-      await p.commitOffsetsIfNecessary();
+      const last = records[records.length - 1]!.offset;
+      p.resolveOffset(last);
+      this.stored.set(partition, (BigInt(last) + 1n).toString());
+      this.uncommitted = true;
+      // The timer commits. Stopping (or with KAFKA_COMMIT_INTERVAL_MS=0) the chunk commits at once,
+      // through the batch's own commit: consumer.commitOffsets does nothing once stop() began.
+      if (this.stopping || this.opts.commitIntervalMs === 0) await p.commitOffsetsIfNecessary(p.uncommittedOffsets());
       await p.heartbeat();
     }
   }
