@@ -1,4 +1,5 @@
 /** Signed internal requests for tests: the same HMAC the services' InternalClient sends. */
+import { WebSocket } from 'ws';
 import { internalAuthHeaders } from '../internal-auth.ts';
 
 export interface SignedRequest {
@@ -22,4 +23,17 @@ export function signedRequest(secret: string, method: 'GET' | 'POST', url: strin
   const headers = internalAuthHeaders(secret, { method, path, body: text, now });
   if (text !== undefined) headers['content-type'] = 'application/json';
   return text === undefined ? { method, url, headers } : { method, url, headers, payload: text, body: text };
+}
+
+/**
+ * A raw internal WebSocket to `wsUrl` (ws://host:port/path) with these upgrade headers: resolves
+ * once open, rejects with `status N` when the upgrade is refused.
+ */
+export function openRawSocket(wsUrl: string, headers: Record<string, string>): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => { ws.terminate(); reject(new Error(`status ${res.statusCode}`)); });
+    ws.once('error', reject);
+  });
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { ROUTES, type IngestFrameReply } from '@chat/shared/internal-api';
 import { IngestStreamClient } from '@chat/shared/ingest-stream-client';
 import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { openRawSocket } from '@chat/shared/testing/internal-requests';
 import { createLogger } from '@chat/shared/logger';
 import { withPg } from '@chat/shared/testing/postgres';
 import { freePort } from '@chat/shared/testing/services';
@@ -24,15 +25,7 @@ async function start(databaseUrl: string, port?: number) {
   return { url, port, wsUrl: `ws://127.0.0.1:${port}${ROUTES.persistIngestStream}`, async close() { await app.close(); await store.close(); } };
 }
 
-/** A raw stream connection with the given upgrade headers; resolves once open, rejects with the refusal's status. */
-function connect(wsUrl: string, headers: Record<string, string>): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, { headers });
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => { ws.terminate(); reject(new Error(`status ${res.statusCode}`)); });
-    ws.once('error', reject);
-  });
-}
+const connect = openRawSocket;
 
 const signedUpgrade = (secret = SECRET) => internalAuthHeaders(secret, { method: 'GET', path: ROUTES.persistIngestStream });
 

@@ -4,9 +4,10 @@
  * each message once, and the stream's door: signed upgrades only, every frame validated.
  */
 import assert from 'node:assert/strict';
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { ROUTES } from '@chat/shared/internal-api';
 import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { openRawSocket } from '@chat/shared/testing/internal-requests';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { metricValue } from '../helpers/faults.ts';
 import type { TestClient } from '@chat/shared/testing/ws-client';
@@ -14,15 +15,9 @@ import type { TestClient } from '@chat/shared/testing/ws-client';
 const received = (node: string, transport: 'stream' | 'http') =>
   metricValue(node, `chat_forwards_received_total{transport="${transport}"}`).then((v) => v ?? 0);
 
-/** A raw forward stream to `baseUrl` with these upgrade headers: open, or rejected with the refusal's status. */
-function openStream(baseUrl: string, headers: Record<string, string>): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + ROUTES.nodeDeliverStream, { headers });
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => { ws.terminate(); reject(new Error(`status ${res.statusCode}`)); });
-    ws.once('error', reject);
-  });
-}
+/** A raw forward stream to the node at `baseUrl` with these upgrade headers. */
+const openStream = (baseUrl: string, headers: Record<string, string>) =>
+  openRawSocket(baseUrl.replace(/^http/, 'ws') + ROUTES.nodeDeliverStream, headers);
 const signed = (secret = TEST_SECRET) => internalAuthHeaders(secret, { method: 'GET', path: ROUTES.nodeDeliverStream });
 const nextFrame = (ws: WebSocket) => new Promise<unknown>((resolve) => ws.once('message', (d: RawData) => resolve(JSON.parse(d.toString()))));
 
