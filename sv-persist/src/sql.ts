@@ -39,8 +39,11 @@ SELECT id, seq, ts FROM ins`;
 /**
  * Kafka mode, one statement: insert messages whose seq the log fixed (offset-derived, $8), skip any
  * row that hits a unique key (a replayed record: same id; a retried send: same (sender, cid)), move
- * the heads forward, and return the inserted ids with `regressed` when the conversation already
- * had a higher seq (read from the statement's snapshot, i.e. before this statement's own head moves).
+ * the heads forward, and return one row: how many rows went in, and the ids of those stored below
+ * their conversation's last seq (`regressed`). The heads are read from the statement's snapshot,
+ * i.e. before this statement's own head moves, by key, once per conversation of the batch (a scalar
+ * subquery: the planner may not turn it into a scan of the whole table); and one row back instead
+ * of one per message keeps the answer small.
  */
 export const INSERT_LOGGED = `WITH ins AS (
   INSERT INTO messages (id, seq, conv, sender, recipient, cid, body, ts)
@@ -51,9 +54,13 @@ export const INSERT_LOGGED = `WITH ins AS (
   RETURNING id, seq, ts, conv, sender, recipient
 ), heads AS (
   ${headsUpsert('ins')}
+), before AS (
+  SELECT c.conv, (SELECT h.last_seq FROM conversations h WHERE h.conv = c.conv) AS last_seq
+    FROM (SELECT DISTINCT conv FROM ins) c
 )
-SELECT ins.id, coalesce(h.last_seq > ins.seq, false) AS regressed
-  FROM ins LEFT JOIN conversations h ON h.conv = ins.conv`;
+SELECT count(*)::int AS inserted,
+    coalesce(array_agg(ins.id ORDER BY ins.seq) FILTER (WHERE b.last_seq > ins.seq), '{}') AS regressed
+  FROM ins LEFT JOIN before b ON b.conv = ins.conv`;
 
 /** After bulkCreate: heads of the rows inserted by this transaction, $1 = their ids. */
 export const HEADS_FROM_IDS = headsUpsert('(SELECT id, seq, ts, conv, sender, recipient FROM messages WHERE id = ANY($1::uuid[]))');

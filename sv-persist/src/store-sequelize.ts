@@ -124,16 +124,15 @@ export class SequelizeMessageStore implements MessageStore {
     // which were two of every three statements a persister sent at light load. Skipped rows are
     // looked up afterwards: rows are never deleted, so what the insert saw is still there.
     return this.guard(async () => {
-      const inserted = await this.prepared<{ id: string; regressed: boolean }>('chat_insert_logged', sql.INSERT_LOGGED, bind);
-      const regressed = inserted.filter((r) => r.regressed).map((r) => r.id);
-      if (inserted.length === rows.length) return { inserted: inserted.length, duplicates: 0, regressed, collided: [] };
-      // Skipped rows: stored under their (from, cid) (now, including by an earlier row of this
-      // statement) is a duplicate; anything else lost its (conv, seq) to another message.
-      const fresh = new Set(inserted.map((r) => r.id));
-      const skipped = rows.filter((m) => !fresh.has(m.id));
-      const stored = await this.lookup(skipped);
-      const collided = skipped.filter((m) => !stored.has(`${m.from}\n${m.cid}`)).map((m) => m.id);
-      return { inserted: inserted.length, duplicates: skipped.length - collided.length, regressed, collided };
+      const [result] = await this.prepared<{ inserted: number; regressed: string[] }>('chat_insert_logged', sql.INSERT_LOGGED, bind);
+      const { inserted, regressed } = result!;
+      if (inserted === rows.length) return { inserted, duplicates: 0, regressed, collided: [] };
+      // Some rows were skipped. A message whose (from, cid) is stored (by this statement, by an
+      // earlier row of it, or before) is in or a duplicate; one whose (from, cid) is not stored
+      // lost its (conv, seq) to another message.
+      const stored = await this.lookup(rows);
+      const collided = rows.filter((m) => !stored.has(`${m.from}\n${m.cid}`)).map((m) => m.id);
+      return { inserted, duplicates: rows.length - inserted - collided.length, regressed, collided };
     });
   }
 

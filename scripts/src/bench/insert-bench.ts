@@ -1,13 +1,15 @@
 /**
- * Batch insert: bulkCreate vs unnest (docs/benchmarks.md). Inserts ROWS messages in batches of
- * each size, each way, into a fresh migrated database, and prints rows/s.
- *   npx tsx scripts/src/bench/insert-bench.ts [--rows 100000] [--batches 500,2000] [--methods bulkCreate,unnest]
+ * Batch insert: bulkCreate vs unnest, and the Kafka-mode insert (docs/benchmarks.md). Inserts ROWS
+ * messages in batches of each size, each way, into a fresh migrated database, and prints rows/s.
+ *   npx tsx scripts/src/bench/insert-bench.ts [--rows 100000] [--batches 500,2000] [--methods bulkCreate,unnest,logged]
+ * `logged` is `insertLogged` (Kafka mode: seq given by the log) on a drain-shaped backlog: ROWS / 20
+ * conversations, interleaved, so each batch moves many conversations' rows that already exist.
  * Uses DATABASE_URL, or starts an embedded Postgres through the test helper.
  */
 import { newId } from '@chat/shared/ids';
 import { createTestDatabase } from '@chat/shared/testing/postgres';
 import { stopStartedServices } from '@chat/shared/testing/services';
-import type { NewMessage } from '@chat/shared/types';
+import type { Message, NewMessage } from '@chat/shared/types';
 import { migrate } from '../../../sv-persist/src/migrate.ts';
 import { SequelizeMessageStore, type InsertMethod } from '../../../sv-persist/src/store-sequelize.ts';
 import { flagsToEnv } from '@chat/shared/config';
@@ -15,7 +17,8 @@ import { flagsToEnv } from '@chat/shared/config';
 const flags = flagsToEnv(process.argv.slice(2));
 const ROWS = Number(flags.ROWS ?? 100_000);
 const BATCHES = (flags.BATCHES ?? '500,2000').split(',').map(Number);
-const METHODS = (flags.METHODS ?? 'bulkCreate,unnest').split(',') as InsertMethod[];
+type Method = InsertMethod | 'logged';
+const METHODS = (flags.METHODS ?? 'bulkCreate,unnest').split(',') as Method[];
 const USERS = 1000;
 
 function makeMessages(n: number, run: number): NewMessage[] {
@@ -28,15 +31,26 @@ function makeMessages(n: number, run: number): NewMessage[] {
   return out;
 }
 
-async function measure(method: InsertMethod, batch: number, run: number): Promise<number> {
+/** Kafka-mode rows: ROWS / 20 conversations, interleaved, seq increasing (as offsets are). */
+function makeLogged(n: number, run: number): Message[] {
+  const conversations = Math.max(1, Math.floor(n / 20));
+  return Array.from({ length: n }, (_, i) => {
+    const c = i % conversations;
+    const [a, b] = [`u${c % 5000}`, `v${Math.floor(c / 5000)}`];
+    return { id: newId(), from: i % 2 ? a : b, to: i % 2 ? b : a, cid: `r${run}-${i}`, body: `message ${i} of run ${run}, a typical short chat line`, ts: Date.now(), seq: i + 1 };
+  });
+}
+
+async function measure(method: Method, batch: number, run: number): Promise<number> {
   const url = await createTestDatabase();
   await migrate(url);
-  const store = SequelizeMessageStore.connect(url, { insertMethod: method, poolMax: 2 });
+  const store = SequelizeMessageStore.connect(url, { insertMethod: method === 'logged' ? 'unnest' : method, poolMax: 2 });
   try {
-    const msgs = makeMessages(ROWS, run);
-    await store.insertBatch(msgs.slice(0, 10)); // warm the pool
+    const msgs = method === 'logged' ? makeLogged(ROWS, run) : makeMessages(ROWS, run);
+    const insert = method === 'logged' ? (m: NewMessage[]) => store.insertLogged(m as Message[]) : (m: NewMessage[]) => store.insertBatch(m);
+    await insert(msgs.slice(0, 10)); // warm the pool
     const started = performance.now();
-    for (let i = 10; i < msgs.length; i += batch) await store.insertBatch(msgs.slice(i, i + batch));
+    for (let i = 10; i < msgs.length; i += batch) await insert(msgs.slice(i, i + batch));
     return (ROWS - 10) / ((performance.now() - started) / 1000);
   } finally {
     await store.close();
