@@ -48,3 +48,35 @@ describe('migrations: conversation_heads (two rows per conversation) → convers
     }
   });
 });
+
+describe('migrations: key columns compare bytewise', () => {
+  it('sets COLLATE "C" on every key column, keeps the stored rows, and lookups still use the indexes', async () => {
+    const url = await createTestDatabase();
+    await migrate(url, { to: '20261126120000-conversations-one-row.cjs' });
+    const store = SequelizeMessageStore.connect(url);
+    try {
+      await store.insertBatch([{ id: newId(), from: 'Zoe', to: 'adam', cid: 'before', body: 'before the upgrade', ts: 1_000 }]);
+      await migrate(url);
+      const columns = await withPg(url, (q) => q<{ table_name: string; column_name: string; collation_name: string | null }>(
+        `SELECT table_name, column_name, collation_name FROM information_schema.columns
+          WHERE table_name IN ('messages', 'conversations') AND data_type = 'text' ORDER BY table_name, column_name`));
+      assert.deepEqual(columns.map((c) => [c.table_name, c.column_name, c.collation_name]), [
+        ['conversations', 'conv', 'C'], ['conversations', 'user_a', 'C'], ['conversations', 'user_b', 'C'],
+        ['messages', 'body', null], ['messages', 'cid', 'C'], ['messages', 'conv', 'C'], ['messages', 'recipient', 'C'], ['messages', 'sender', 'C'],
+      ]);
+      // A text parameter (the database's default collation) meets a "C" column: the column's wins, so the index serves it.
+      const plan = await withPg(url, async (q) => {
+        await q('SET enable_seqscan = off');
+        return q<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT id FROM messages WHERE conv = $1::text ORDER BY seq DESC LIMIT 5`, [conversationKey('Zoe', 'adam')]);
+      });
+      assert.match(plan.map((r) => r['QUERY PLAN']).join('\n'), /Index Scan Backward using messages_conv_seq_idx/);
+      // Stored rows read the same, and new ones go in next to them.
+      await store.insertBatch([{ id: newId(), from: 'adam', to: 'Zoe', cid: 'after', body: 'after the upgrade', ts: 2_000 }]);
+      const page = await store.history({ user: 'Zoe', with: 'adam' });
+      assert.deepEqual(page.messages.map((m) => m.cid), ['before', 'after']);
+      assert.deepEqual((await store.conversations({ user: 'adam' })).map((i) => [i.with, i.last.cid]), [['Zoe', 'after']]);
+    } finally {
+      await store.close();
+    }
+  });
+});
