@@ -37,20 +37,27 @@ export const INSERT_UNNEST = `WITH ins AS (
 SELECT id, seq, ts FROM ins`;
 
 /**
- * Kafka mode, one statement: insert messages whose seq the log fixed (offset-derived, $8), skip any
- * row that hits a unique key (a replayed record: same id; a retried send: same (sender, cid)), move
- * the heads forward, and return one row: how many rows went in, and the ids of those stored below
- * their conversation's last seq (`regressed`). The heads are read from the statement's snapshot,
- * i.e. before this statement's own head moves, by key, once per conversation of the batch (a scalar
- * subquery: the planner may not turn it into a scan of the whole table); and one row back instead
- * of one per message keeps the answer small.
+ * Kafka mode, one statement: insert messages whose seq the log fixed (offset-derived, $8), skip
+ * rows already stored, move the heads forward, and return one row: how many rows went in, and the
+ * ids of those stored below their conversation's last seq (`regressed`). The heads are read from
+ * the statement's snapshot, i.e. before this statement's own head moves, by key, once per
+ * conversation of the batch (a scalar subquery: the planner may not turn it into a scan of the
+ * whole table); and one row back instead of one per message keeps the answer small.
+ *
+ * `conflict` names what is skipped:
+ * - `ON CONFLICT (sender, cid)`, the usual one: a replayed record and a retried send both repeat
+ *   their (sender, cid). Postgres checks only that key before each row (an index probe); a row that
+ *   hits another unique key fails the statement, and nothing of it is stored.
+ * - `ON CONFLICT` (any key): also skips a row whose (conv, seq) is taken, so a batch holding one
+ *   still stores the rest. It checks all three unique keys before each row: the fallback.
  */
-export const INSERT_LOGGED = `WITH ins AS (
+function insertLogged(conflict: string): string {
+  return `WITH ins AS (
   INSERT INTO messages (id, seq, conv, sender, recipient, cid, body, ts)
   SELECT id, seq, conv, sender, recipient, cid, body, ts FROM unnest(
     $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[]
   ) WITH ORDINALITY AS t(id, conv, sender, recipient, cid, body, ts, seq, ord) ORDER BY ord
-  ON CONFLICT DO NOTHING
+  ${conflict} DO NOTHING
   RETURNING id, seq, ts, conv, sender, recipient
 ), heads AS (
   ${headsUpsert('ins')}
@@ -61,6 +68,9 @@ export const INSERT_LOGGED = `WITH ins AS (
 SELECT count(*)::int AS inserted,
     coalesce(array_agg(ins.id ORDER BY ins.seq) FILTER (WHERE b.last_seq > ins.seq), '{}') AS regressed
   FROM ins LEFT JOIN before b ON b.conv = ins.conv`;
+}
+export const INSERT_LOGGED = insertLogged('ON CONFLICT (sender, cid)');
+export const INSERT_LOGGED_ANY_CONFLICT = insertLogged('ON CONFLICT');
 
 /** After bulkCreate: heads of the rows inserted by this transaction, $1 = their ids. */
 export const HEADS_FROM_IDS = headsUpsert('(SELECT id, seq, ts, conv, sender, recipient FROM messages WHERE id = ANY($1::uuid[]))');

@@ -49,6 +49,7 @@ interface PgConnection {
  * shutdown, no resources) means the database is unavailable, as Sequelize's errors below say.
  */
 const STATEMENT_FAULT = /^(22|23|42)/;
+const UNIQUE_VIOLATION = '23505';
 
 /** Sequelize's connection-level failures: the database is down or unreachable, not our query. */
 const UNAVAILABLE = new Set([
@@ -124,8 +125,17 @@ export class SequelizeMessageStore implements MessageStore {
     // which were two of every three statements a persister sent at light load. Skipped rows are
     // looked up afterwards: rows are never deleted, so what the insert saw is still there.
     return this.guard(async () => {
-      const [result] = await this.prepared<{ inserted: number; regressed: string[] }>('chat_insert_logged', sql.INSERT_LOGGED, bind);
-      const { inserted, regressed } = result!;
+      type Row = { inserted: number; regressed: string[] };
+      let rowsBack: Row[];
+      try {
+        rowsBack = await this.prepared<Row>('chat_insert_logged', sql.INSERT_LOGGED, bind);
+      } catch (err) {
+        // A row hit a unique key other than (sender, cid): its (conv, seq) is taken (or its id).
+        // Nothing was stored; store the batch again, skipping such rows too.
+        if ((err as { code?: unknown } | null)?.code !== UNIQUE_VIOLATION) throw err;
+        rowsBack = await this.prepared<Row>('chat_insert_logged_any', sql.INSERT_LOGGED_ANY_CONFLICT, bind);
+      }
+      const { inserted, regressed } = rowsBack[0]!;
       if (inserted === rows.length) return { inserted, duplicates: 0, regressed, collided: [] };
       // Some rows were skipped. A message whose (from, cid) is stored (by this statement, by an
       // earlier row of it, or before) is in or a duplicate; one whose (from, cid) is not stored
