@@ -22,6 +22,7 @@ import { conversationKey, type Accepted, type Message, type NewMessage } from '@
 import { planBatch, resultsInOrder, type BatchPlan, type StoredResult } from './batch-plan.ts';
 import { defineMessageModel, INSERT_FIELDS, type MessageModel } from './models/message.ts';
 import * as sql from './sql.ts';
+import { int8Array, textArray, uuidArray } from './pg-binary-arrays.ts';
 import type { HistoryPage, LoggedInsertResult, MessageStore } from './store.ts';
 
 export type InsertMethod = 'unnest' | 'bulkCreate';
@@ -118,8 +119,9 @@ export class SequelizeMessageStore implements MessageStore {
     if (msgs.length === 0) return { inserted: 0, duplicates: 0, regressed: [], collided: [] };
     const rows = msgs.map(pgSafe);
     const bind = [
-      rows.map((m) => m.id), rows.map((m) => conversationKey(m.from, m.to)), rows.map((m) => m.from),
-      rows.map((m) => m.to), rows.map((m) => m.cid), rows.map((m) => m.body), rows.map((m) => m.ts), rows.map((m) => m.seq),
+      uuidArray(rows.map((m) => m.id)), textArray(rows.map((m) => conversationKey(m.from, m.to))), textArray(rows.map((m) => m.from)),
+      textArray(rows.map((m) => m.to)), textArray(rows.map((m) => m.cid)), textArray(rows.map((m) => m.body)),
+      int8Array(rows.map((m) => m.ts)), int8Array(rows.map((m) => m.seq)),
     ];
     // One statement, atomic on its own (rows and heads together): no BEGIN/COMMIT round trips,
     // which were two of every three statements a persister sent at light load. Skipped rows are
@@ -146,15 +148,13 @@ export class SequelizeMessageStore implements MessageStore {
     });
   }
 
-  private async insertUnnest(plan: BatchPlan, transaction?: Transaction): Promise<StoredResult[]> {
+  private async insertUnnest(plan: BatchPlan): Promise<StoredResult[]> {
     const u = plan.unique;
     const bind = [
-      u.map((m) => m.id), u.map((m) => conversationKey(m.from, m.to)), u.map((m) => m.from),
-      u.map((m) => m.to), u.map((m) => m.cid), u.map((m) => m.body), u.map((m) => m.ts),
+      uuidArray(u.map((m) => m.id)), textArray(u.map((m) => conversationKey(m.from, m.to))), textArray(u.map((m) => m.from)),
+      textArray(u.map((m) => m.to)), textArray(u.map((m) => m.cid)), textArray(u.map((m) => m.body)), int8Array(u.map((m) => m.ts)),
     ];
-    const inserted = transaction
-      ? await this.sequelize.query<StoredRow>(sql.INSERT_UNNEST, { bind, type: QueryTypes.SELECT, transaction })
-      : await this.prepared<StoredRow>('chat_insert_unnest', sql.INSERT_UNNEST, bind);
+    const inserted = await this.prepared<StoredRow>('chat_insert_unnest', sql.INSERT_UNNEST, bind);
     const byId = new Map(inserted.map((r) => [r.id, r]));
     const results: (StoredResult | undefined)[] = u.map((m) => {
       const r = byId.get(m.id);
@@ -163,7 +163,7 @@ export class SequelizeMessageStore implements MessageStore {
     if (inserted.length < u.length) {
       // Skipped rows conflicted on (sender, cid): report the originals.
       const missing = u.filter((_, i) => results[i] === undefined);
-      const originals = await this.lookup(missing, transaction);
+      const originals = await this.lookup(missing);
       u.forEach((m, i) => { results[i] ??= originals.get(`${m.from}\n${m.cid}`); });
     }
     return results.map((r, i) => {
