@@ -9,7 +9,7 @@
  *   PROTOCOL.md asks of `seq`. The generation (KAFKA_SEQ_GENERATION) is bumped by an operator who
  *   recreates the topic or changes its partition count, so seqs keep increasing after either.
  */
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { newMessageSchema } from './internal-api.ts';
 import { conversationKey, type NewMessage } from './types.ts';
 
@@ -51,6 +51,16 @@ const javaCompatible = Partitioners.DefaultPartitioner();
  * partition's base offset.
  */
 export function partitionFor(key: string, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
-  return javaCompatible({ topic: '', partitionMetadata, message: { key, value: null } });
+  return javaCompatible({ topic: '', partitionMetadata: metadataOf(partitions), message: { key, value: null } });
+}
+
+/** The partitioner's view of a topic with `partitions` partitions, built once per count (it was a share of a node's CPU built per record). */
+const metadataByCount = new Map<number, PartitionMetadata[]>();
+function metadataOf(partitions: number): PartitionMetadata[] {
+  let metadata = metadataByCount.get(partitions);
+  if (!metadata) {
+    metadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    metadataByCount.set(partitions, metadata);
+  }
+  return metadata;
 }
