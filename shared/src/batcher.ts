@@ -46,6 +46,11 @@ export class NaturalBatcher<T, R> {
     return this.queue.length - this.head;
   }
 
+  /** Something is queued or in flight. */
+  get busy(): boolean {
+    return this.inFlight > 0 || this.queued > 0;
+  }
+
   /** Queue one item; resolves with its result once its batch completes. */
   push(item: T): Promise<R> {
     if (this.queued >= this.opts.maxQueue) {

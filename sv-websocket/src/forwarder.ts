@@ -6,6 +6,11 @@
  * - HTTP (undici keep-alive): one POST per batch, one batch in flight per node.
  * Either way per-node order holds. Messages are already durable when forwarded: a failed forward
  * is logged and the recipients catch up through `history`; it never fails the sender.
+ *
+ * A peer nothing was forwarded to for `peerIdleMs` (a node that left the mesh, or whose users all
+ * left it) is dropped, its stream closed: in a mesh whose nodes come and go, a node would
+ * otherwise keep a socket, a batcher and a timer for every node that ever was. The next forward
+ * there opens a new one.
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import type { InternalClient } from '@chat/shared/internal-client';
@@ -36,15 +41,23 @@ export interface ForwardStreamOptions {
   inFlight?: number;
 }
 
+export interface ForwarderOptions {
+  /** Drop a peer not forwarded to for this long. @default 60000 */
+  peerIdleMs?: number;
+}
+
 interface Peer {
   url: string;
   batcher: NaturalBatcher<Outgoing, UserId[]>;
   stream?: RequestStreamClient<DeliverRequest, DeliverReply>;
+  lastUsed: number;
 }
 
 export class Forwarder {
   private readonly perNode = new Map<NodeId, Peer>();
   readonly stats: ForwardStats = { batches: 0, messages: 0, failures: 0 };
+  private readonly peerIdleMs: number;
+  private readonly sweeper: NodeJS.Timeout;
 
   /** Without `stream`, every forward is an HTTP request through `client`. */
   constructor(
@@ -52,14 +65,26 @@ export class Forwarder {
     private readonly onAbsent: (user: UserId) => void,
     private readonly logger: Logger,
     private readonly stream?: ForwardStreamOptions,
-  ) {}
+    opts: ForwarderOptions = {},
+  ) {
+    this.peerIdleMs = opts.peerIdleMs ?? 60_000;
+    this.sweeper = setInterval(() => this.dropIdlePeers(), Math.min(this.peerIdleMs, 30_000));
+    this.sweeper.unref();
+  }
+
+  /** Nodes this one holds a pipe to (metrics, tests). */
+  get peers(): number {
+    return this.perNode.size;
+  }
 
   /**
    * Queue `item` for `node`; resolves when its batch was answered (or failed) with the users it
    * did not reach there: absent from that node, or every one of them when the request failed.
    */
   forward(node: NodeInfo, item: DeliverItem, users: UserId[]): Promise<UserId[]> {
-    return this.batcherFor(node).push({ item, users }).catch((err: unknown) => {
+    const peer = this.peerFor(node);
+    peer.lastUsed = Date.now();
+    return peer.batcher.push({ item, users }).catch((err: unknown) => {
       // Queue full: the message is durable, so the recipient still gets it through history.
       this.stats.failures++;
       this.logger.warn({ err, node: node.nodeId }, 'forward dropped');
@@ -74,13 +99,24 @@ export class Forwarder {
 
   /** Close the forward streams (after `idle`). */
   close(): void {
+    clearInterval(this.sweeper);
     for (const peer of this.perNode.values()) peer.stream?.close();
   }
 
-  private batcherFor(node: NodeInfo): NaturalBatcher<Outgoing, UserId[]> {
+  private dropIdlePeers(): void {
+    const before = Date.now() - this.peerIdleMs;
+    for (const [nodeId, peer] of this.perNode) {
+      if (peer.lastUsed > before || peer.batcher.busy) continue;
+      peer.stream?.close();
+      this.perNode.delete(nodeId);
+      this.logger.debug({ node: nodeId }, 'idle forward peer dropped');
+    }
+  }
+
+  private peerFor(node: NodeInfo): Peer {
     const known = this.perNode.get(node.nodeId);
     // A node id re-registered under a new URL (restarted on another port) gets a fresh pipe.
-    if (known && known.url === node.url) return known.batcher;
+    if (known && known.url === node.url) return known;
     const stream = this.stream && new RequestStreamClient<DeliverRequest, DeliverReply>({
       baseUrl: node.url, path: ROUTES.nodeDeliverStream, secret: this.stream.secret,
       name: `the forward stream to ${node.nodeId}`, peer: `node ${node.nodeId}`,
@@ -93,8 +129,9 @@ export class Forwarder {
       run: (batch) => this.send(node, stream, batch),
     });
     known?.stream?.close();
-    this.perNode.set(node.nodeId, { url: node.url, batcher, stream });
-    return batcher;
+    const peer = { url: node.url, batcher, stream, lastUsed: Date.now() };
+    this.perNode.set(node.nodeId, peer);
+    return peer;
   }
 
   private async send(node: NodeInfo, stream: Peer['stream'], batch: Outgoing[]): Promise<UserId[][]> {

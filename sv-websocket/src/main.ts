@@ -44,6 +44,7 @@ await runMain(async () => {
     cacheHits: () => cache.hits,
     cacheMisses: () => cache.missCount,
     cacheInvalidations: () => cache.invalidations,
+    forwardPeers: () => forwarder.peers,
   });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };

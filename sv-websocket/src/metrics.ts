@@ -16,6 +16,7 @@ export interface Metrics {
 
 export function createMetrics(sources: {
   local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number; cacheInvalidations: () => number;
+  forwardPeers: () => number;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -41,6 +42,10 @@ export function createMetrics(sources: {
     appendBatchSize: new Histogram({ name: 'chat_append_batch_size', help: 'Messages per message-log append', buckets: sizes, registers: [registry] }),
     appendLatency: new Histogram({ name: 'chat_append_seconds', help: 'Time for the log to make a batch durable', registers: [registry] }),
   };
+  new Gauge({
+    name: 'chat_forward_peers', help: 'Nodes this node holds a forward pipe to (dropped after a minute unused)', registers: [registry],
+    collect() { this.set(sources.forwardPeers()); },
+  });
   new Gauge({
     name: 'chat_lookup_cache_hit_ratio', help: 'Discovery cache hits / lookups', registers: [registry],
     collect() { const h = sources.cacheHits(); const t = h + sources.cacheMisses(); this.set(t === 0 ? 0 : h / t); },

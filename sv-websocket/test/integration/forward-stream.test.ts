@@ -11,6 +11,10 @@ import { openRawSocket } from '@chat/shared/testing/internal-requests';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { metricValue } from '../helpers/faults.ts';
 import type { TestClient } from '@chat/shared/testing/ws-client';
+import { newId } from '@chat/shared/ids';
+import { InternalClient } from '@chat/shared/internal-client';
+import { createLogger } from '@chat/shared/logger';
+import { Forwarder } from '../../src/forwarder.ts';
 
 const received = (node: string, transport: 'stream' | 'http') =>
   metricValue(node, `chat_forwards_received_total{transport="${transport}"}`).then((v) => v ?? 0);
@@ -100,6 +104,24 @@ describe('forwarding between nodes: stream and HTTP', function () {
       assert.equal(await closed, 1007);
     } finally {
       ws.terminate();
+    }
+  });
+  it('drops a peer not forwarded to for peerIdleMs, closing its stream; the next forward opens a new one', async () => {
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    const forwarder = new Forwarder(new InternalClient({ secret: TEST_SECRET }), () => undefined, logger, { secret: TEST_SECRET }, { peerIdleMs: 300 });
+    try {
+      const target = { nodeId: 'node-1', url: mesh.nodes[1]!.url };
+      const absentUser = uniqueUser('nobody');
+      const item = () => ({ message: { id: newId(), from: uniqueUser('x'), to: absentUser, cid: newId(), body: 'b', ts: Date.now(), seq: 1 } });
+      // A round trip over the stream: node 1 answers that the user is not there.
+      assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), [absentUser]);
+      assert.equal(forwarder.peers, 1);
+      await new Promise((r) => setTimeout(r, 900)); // past peerIdleMs and a sweep
+      assert.equal(forwarder.peers, 0, 'the idle peer was dropped');
+      assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), [absentUser], 'a new stream carries the next forward');
+      assert.equal(forwarder.peers, 1);
+    } finally {
+      forwarder.close();
     }
   });
 });
