@@ -1,27 +1,26 @@
 /** Small tools shared by the fault tests (sv-websocket/test/faults): polling, discovery lookups. */
 import assert from 'node:assert/strict';
 import { InternalClient } from '@chat/shared/internal-client';
+import { eventually as pollUntilPasses } from '@chat/shared/testing/eventually';
 import { ROUTES, type LookupReply } from '@chat/shared/internal-api';
 import type { ServiceProcess } from '@chat/shared/testing/processes';
 import { TEST_SECRET } from './mesh.ts';
 
 /**
  * Poll `check` until it returns true or `timeoutMs` passes, then fail naming `what`. A deadline on
- * a condition, never a timed assertion: the generous deadline only bounds a hung test.
+ * a condition, never a timed assertion: the generous deadline only bounds a hung test. The polling
+ * is the shared `eventually`'s; this one takes a condition instead of an assertion.
  */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
+export function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  return pollUntilPasses(async () => {
+    let holds: boolean;
     try {
-      if (await check()) return;
-      lastError = undefined;
+      holds = await check();
     } catch (err) {
-      lastError = err;
+      return assert.fail(`not within ${timeoutMs} ms: ${what} (last error: ${String(err)})`);
     }
-    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    if (!holds) assert.fail(`not within ${timeoutMs} ms: ${what}`);
+  }, timeoutMs);
 }
 
 /** Asks sv-discover directly which nodes hold each user (with the cluster secret). */
