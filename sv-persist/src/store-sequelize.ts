@@ -68,6 +68,14 @@ function toWire(r: MessageRow): WireMessage {
  * message would fail its whole batch forever and stall its Kafka partition. It is stored as U+FFFD,
  * the same way every time, so replays and retries still match.
  */
+/** $1–$7 of both unnest inserts (sql.ts): id, conv, sender, recipient, cid, body, ts, as binary arrays. */
+function messageColumns(msgs: readonly NewMessage[]): (Buffer | readonly string[])[] {
+  return [
+    uuidArray(msgs.map((m) => m.id)), textArray(msgs.map((m) => conversationKey(m.from, m.to))), textArray(msgs.map((m) => m.from)),
+    textArray(msgs.map((m) => m.to)), textArray(msgs.map((m) => m.cid)), textArray(msgs.map((m) => m.body)), int8Array(msgs.map((m) => m.ts)),
+  ];
+}
+
 function pgSafe(m: Message): Message {
   if (!m.body.includes('\0') && !m.cid.includes('\0')) return m;
   return { ...m, body: m.body.replaceAll('\0', '\uFFFD'), cid: m.cid.replaceAll('\0', '\uFFFD') };
@@ -118,11 +126,7 @@ export class SequelizeMessageStore implements MessageStore {
   async insertLogged(msgs: Message[]): Promise<LoggedInsertResult> {
     if (msgs.length === 0) return { inserted: 0, duplicates: 0, regressed: [], collided: [] };
     const rows = msgs.map(pgSafe);
-    const bind = [
-      uuidArray(rows.map((m) => m.id)), textArray(rows.map((m) => conversationKey(m.from, m.to))), textArray(rows.map((m) => m.from)),
-      textArray(rows.map((m) => m.to)), textArray(rows.map((m) => m.cid)), textArray(rows.map((m) => m.body)),
-      int8Array(rows.map((m) => m.ts)), int8Array(rows.map((m) => m.seq)),
-    ];
+    const bind = [...messageColumns(rows), int8Array(rows.map((m) => m.seq))];
     // One statement, atomic on its own (rows and heads together): no BEGIN/COMMIT round trips,
     // which were two of every three statements a persister sent at light load. Skipped rows are
     // looked up afterwards: rows are never deleted, so what the insert saw is still there.
@@ -150,11 +154,7 @@ export class SequelizeMessageStore implements MessageStore {
 
   private async insertUnnest(plan: BatchPlan): Promise<StoredResult[]> {
     const u = plan.unique;
-    const bind = [
-      uuidArray(u.map((m) => m.id)), textArray(u.map((m) => conversationKey(m.from, m.to))), textArray(u.map((m) => m.from)),
-      textArray(u.map((m) => m.to)), textArray(u.map((m) => m.cid)), textArray(u.map((m) => m.body)), int8Array(u.map((m) => m.ts)),
-    ];
-    const inserted = await this.prepared<StoredRow>('chat_insert_unnest', sql.INSERT_UNNEST, bind);
+    const inserted = await this.prepared<StoredRow>('chat_insert_unnest', sql.INSERT_UNNEST, messageColumns(u));
     const byId = new Map(inserted.map((r) => [r.id, r]));
     const results: (StoredResult | undefined)[] = u.map((m) => {
       const r = byId.get(m.id);
