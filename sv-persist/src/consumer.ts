@@ -32,6 +32,8 @@ export interface KafkaConsumerOptions {
   maxWaitTimeInMs?: number;
   /** Fetch minBytes (see KAFKA_MIN_BYTES). @default 1 */
   minBytes?: number;
+  /** Fetch maxBytes (see KAFKA_MAX_BYTES). @default 1048576 */
+  maxBytes?: number;
   /**
    * Commit resolved offsets at most this often; 0 commits after every chunk. Offsets are resolved
    * only after their rows are committed in Postgres either way; a longer interval only means a
@@ -116,6 +118,7 @@ export class KafkaPersistConsumer {
       groupId: opts.groupId,
       maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
       minBytes: opts.minBytes ?? 1,
+      maxBytes: opts.maxBytes ?? 1024 * 1024,
       ...(opts.sessionTimeout !== undefined && { sessionTimeout: opts.sessionTimeout }),
       ...(opts.rebalanceTimeout !== undefined && { rebalanceTimeout: opts.rebalanceTimeout }),
       ...(opts.heartbeatInterval !== undefined && { heartbeatInterval: opts.heartbeatInterval }),

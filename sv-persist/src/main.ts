@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const consumer = config.kafkaBrokers.length === 0 ? undefined : new KafkaPersistConsumer(
     createKafka({ brokers: config.kafkaBrokers, clientId: 'sv-persist' }, logger), store, logger, {
       topic: config.kafkaTopic, groupId: config.kafkaGroupId, seqGeneration: config.kafkaSeqGeneration,
-      maxWaitTimeInMs: config.kafkaMaxWaitMs, minBytes: config.kafkaMinBytes, commitIntervalMs: config.kafkaCommitIntervalMs, maxChunk: config.maxBatch, concurrency: config.kafkaConcurrency,
+      maxWaitTimeInMs: config.kafkaMaxWaitMs, minBytes: config.kafkaMinBytes, maxBytes: config.kafkaMaxBytes, commitIntervalMs: config.kafkaCommitIntervalMs, maxChunk: config.maxBatch, concurrency: config.kafkaConcurrency,
       sessionTimeout: config.kafkaSessionTimeoutMs, rebalanceTimeout: config.kafkaRebalanceTimeoutMs,
       // kafkajs wants it well below the session timeout; its default is 3000.
       heartbeatInterval: Math.min(3000, Math.floor(config.kafkaSessionTimeoutMs / 3)),

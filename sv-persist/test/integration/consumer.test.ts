@@ -113,6 +113,17 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
     await assertStoredExactly(produced, generation);
   });
 
+  it('drains a backlog many times larger than one fetch (KAFKA_MAX_BYTES) exactly once', async () => {
+    const produced = await produce(producer, topic, messages(1200, 'small-fetch'));
+    // 1 KiB a fetch: a handful of records each, so the backlog takes a long run of fetches.
+    const c = testConsumer(kafka.brokers, store, { topic, groupId: 'g-small-fetch', seqGeneration: 0, maxBytes: 1024 });
+    running.push(c);
+    await c.consumer.start();
+    await waitFor('1,200 records consumed', () => c.consumer.stats.records === 1200, 30_000, () => c.consumer.stats);
+    await assertStoredExactly(produced, 0);
+    assert.equal(c.consumer.stats.inserted, 1200);
+  });
+
   it('two consumers of one group share the partitions and store 2,400 records exactly once', async () => {
     const a = await start('g-shared');
     const b = await start('g-shared');
