@@ -9,6 +9,7 @@ export const ERR_RATE_LIMITED = createError('CHAT_ERR_RATE_LIMITED', 'Rate limit
 export const ERR_QUEUE_FULL = createError('CHAT_ERR_QUEUE_FULL', 'Queue full: %s', 503);
 export const ERR_LOG_UNAVAILABLE = createError('CHAT_ERR_LOG_UNAVAILABLE', 'Message log did not accept: %s', 503);
 export const ERR_STORE_UNAVAILABLE = createError('CHAT_ERR_STORE_UNAVAILABLE', 'Message store unavailable: %s', 503);
+export const ERR_OVERLOADED = createError('CHAT_ERR_OVERLOADED', 'Overloaded: %s', 503);
 export const ERR_FORWARD_FAILED = createError('CHAT_ERR_FORWARD_FAILED', 'Forward to node %s failed', 502);
 export const ERR_DISCOVERY_UNAVAILABLE = createError('CHAT_ERR_DISCOVERY_UNAVAILABLE', 'Discovery unavailable: %s', 503);
 export const ERR_CONFIG = createError('CHAT_ERR_CONFIG', 'Invalid configuration:\n%s', 500);
@@ -23,6 +24,7 @@ export const WIRE: Readonly<Record<string, WireErrorCode>> = {
   CHAT_ERR_LOG_UNAVAILABLE: 'unavailable',
   CHAT_ERR_STORE_UNAVAILABLE: 'unavailable',
   CHAT_ERR_DISCOVERY_UNAVAILABLE: 'unavailable',
+  CHAT_ERR_OVERLOADED: 'unavailable',
 };
 
 /** The wire code for any thrown value; unknown failures are reported as `unavailable`, never leaked. */

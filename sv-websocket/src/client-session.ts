@@ -5,7 +5,7 @@
  */
 import type { WebSocket, RawData } from 'ws';
 import { CLOSE, type CloseCode } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME, ERR_RATE_LIMITED, ERR_UNAUTHORIZED, wireCode } from '@chat/shared/errors';
+import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_RATE_LIMITED, ERR_UNAUTHORIZED, wireCode } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
@@ -133,6 +133,9 @@ export class ClientSession {
     if (!this.bucket.take()) return this.sendError(new ERR_RATE_LIMITED('too many messages'), frame.cid);
     if (this.userBucket && !this.userBucket.take()) {
       return this.sendError(new ERR_RATE_LIMITED('too many messages from this user'), frame.cid);
+    }
+    if (this.deps.delivery.saturated) {
+      return this.sendError(new ERR_OVERLOADED(`${this.deps.delivery.pending} deliveries pending`), frame.cid);
     }
     const msg = { id: newId(), from: this.user!, to: frame.to, cid: frame.cid, body: frame.body, ts: Date.now() };
     try {

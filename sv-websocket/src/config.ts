@@ -30,6 +30,7 @@ export interface Config {
    * @default twice the per-connection values
    */ userRateLimitPerSec: number; userRateLimitBurst: number;
   /** A connection whose unsent buffer passes this many bytes is closed (slow consumer). */ maxBufferedBytes: number;
+  /** Deliveries in progress at which sends are refused with `unavailable` (overload). @default 10000 */ maxPendingDeliveries: number;
   /** Protocol ping interval; a connection that misses a pong is terminated. */ pingIntervalMs: number;
   /** Browser origins allowed to open /ws; empty allows any. */ allowedOrigins: string[];
   /**
@@ -67,6 +68,7 @@ const schema = z.object({
   USER_RATE_LIMIT_PER_SEC: z.coerce.number().int().min(1).optional(),
   USER_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
   MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 64 * 1024),
+  MAX_PENDING_DELIVERIES: env.int(10_000, 1),
   PING_INTERVAL_MS: env.int(30_000, 1000),
   ALLOWED_ORIGINS: env.list().default([]),
   FORWARD_TRANSPORT: z.enum(['stream', 'http']).default('stream'),
@@ -108,6 +110,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     userRateLimitPerSec: c.USER_RATE_LIMIT_PER_SEC ?? 2 * c.RATE_LIMIT_PER_SEC,
     userRateLimitBurst: c.USER_RATE_LIMIT_BURST ?? 2 * c.RATE_LIMIT_BURST,
     maxBufferedBytes: c.MAX_BUFFERED_BYTES,
+    maxPendingDeliveries: c.MAX_PENDING_DELIVERIES,
     pingIntervalMs: c.PING_INTERVAL_MS,
     allowedOrigins: c.ALLOWED_ORIGINS,
     forwardTransport: c.FORWARD_TRANSPORT,

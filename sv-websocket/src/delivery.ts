@@ -19,17 +19,44 @@ export interface DeliveryStats {
   forwarded: number;
 }
 
+export interface DeliveryOptions {
+  /**
+   * Deliveries in progress (accepted messages whose forwards are not answered yet) at which the
+   * node stops accepting sends (`saturated`). @default 10000
+   */
+  maxPending?: number;
+}
+
 export class Delivery {
   readonly stats: DeliveryStats = { local: 0, forwarded: 0 };
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly maxPending: number;
 
   constructor(
     private readonly selfId: NodeId,
     private readonly local: LocalConnections,
     private readonly cache: LookupCache,
     private readonly forwarder: Forwarder,
-  ) {}
+    opts: DeliveryOptions = {},
+  ) {
+    this.maxPending = opts.maxPending ?? 10_000;
+  }
+
+  /** Deliveries in progress: accepted messages not yet handed to every node of their users. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * True while `maxPending` deliveries are in progress: the node accepts no more sends until they
+   * drain. Past its forwarding capacity a node would otherwise keep acking messages it cannot
+   * deliver live: their forwards queue for seconds, time out, and reach the recipients only
+   * through history. Refused sends are not stored, and the client retries them later.
+   */
+  get saturated(): boolean {
+    return this.inFlight >= this.maxPending;
+  }
 
   /**
    * Deliver everywhere; resolves once remote forwards were answered. Never rejects. Users a

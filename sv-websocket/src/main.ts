@@ -37,7 +37,7 @@ await runMain(async () => {
   feed?.start();
   const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }),
     config.forwardTransport === 'stream' ? { secret: config.clusterSecret } : undefined);
-  const delivery = new Delivery(nodeId, local, cache, forwarder);
+  const delivery = new Delivery(nodeId, local, cache, forwarder, { maxPending: config.maxPendingDeliveries });
   const metrics = createMetrics({
     local: () => delivery.stats.local,
     forwarded: () => delivery.stats.forwarded,
@@ -45,6 +45,7 @@ await runMain(async () => {
     cacheMisses: () => cache.missCount,
     cacheInvalidations: () => cache.invalidations,
     forwardPeers: () => forwarder.peers,
+    deliveriesPending: () => delivery.pending,
   });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };

@@ -16,7 +16,7 @@ export interface Metrics {
 
 export function createMetrics(sources: {
   local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number; cacheInvalidations: () => number;
-  forwardPeers: () => number;
+  forwardPeers: () => number; deliveriesPending: () => number;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -45,6 +45,10 @@ export function createMetrics(sources: {
   new Gauge({
     name: 'chat_forward_peers', help: 'Nodes this node holds a forward pipe to (dropped after a minute unused)', registers: [registry],
     collect() { this.set(sources.forwardPeers()); },
+  });
+  new Gauge({
+    name: 'chat_deliveries_pending', help: 'Accepted messages not yet handed to every node of their users (at MAX_PENDING_DELIVERIES sends are refused)', registers: [registry],
+    collect() { this.set(sources.deliveriesPending()); },
   });
   new Gauge({
     name: 'chat_lookup_cache_hit_ratio', help: 'Discovery cache hits / lookups', registers: [registry],

@@ -1,0 +1,62 @@
+/**
+ * Overload: a node whose deliveries cannot keep up (here its peer is frozen with SIGSTOP, so every
+ * forward to it waits) stops accepting sends once MAX_PENDING_DELIVERIES are in progress. The
+ * refused send is answered `unavailable` with its cid and not stored; once the deliveries drain,
+ * the same cid is accepted and stored once.
+ */
+import assert from 'node:assert/strict';
+import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { withPg } from '@chat/shared/testing/postgres';
+import { expectStoredExactlyOnce } from '../helpers/stored.ts';
+import { eventually, metricValue } from '../helpers/faults.ts';
+
+describe('faults: a node past MAX_PENDING_DELIVERIES refuses sends until its deliveries drain', function () {
+  this.timeout(90_000);
+  let mesh: Mesh;
+  const clients = clientsOf(() => mesh);
+
+  before(async function () {
+    this.timeout(180_000);
+    mesh = await startMesh({ nodes: [{ MAX_PENDING_DELIVERIES: '2' }, {}] });
+  });
+  after(async () => {
+    if (mesh?.nodes[1]?.child.exitCode === null) mesh.nodes[1].child.kill('SIGCONT');
+    await clients.closeAll();
+    await mesh?.stop();
+  });
+
+  it('answers unavailable with the cid, stores nothing for it, and accepts the retry once drained', async () => {
+    const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
+    const alice = await clients.connect(0, a);
+    const bob = await clients.connect(1, b);
+    const sender = mesh.nodes[0]!;
+    const frozen = mesh.nodes[1]!;
+    // A first message proves the forward path to bob's node, so the next ones forward at once.
+    const warm = await alice.sendMessage(b, 'hello', 'o-0');
+    assert.equal((await bob.next('message', (m) => m.id === warm.id)).body, 'hello');
+    // bob has it once node-1 handed it over; node-0's delivery ends when node-1's answer is back.
+    await eventually('the first delivery finished', async () => (await metricValue(sender.url, 'chat_deliveries_pending')) === 0);
+
+    frozen.child.kill('SIGSTOP');
+    try {
+      const first = await alice.sendMessage(b, 'one', 'o-1');
+      const second = await alice.sendMessage(b, 'two', 'o-2');
+      await eventually('two deliveries pending on the sender', async () => (await metricValue(sender.url, 'chat_deliveries_pending')) === 2);
+
+      alice.send({ type: 'send', to: b, body: 'three', cid: 'o-3' });
+      const refused = await alice.next('error', (e) => e.cid === 'o-3');
+      assert.equal(refused.code, 'unavailable');
+      // Direct mode (the default) acks after the commit, so what was accepted is stored by now.
+      const stored = await withPg(mesh.databaseUrl, (q) => q<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE sender = $1 AND cid = $2', [a, 'o-3']));
+      assert.equal(stored[0]!.n, 0, 'a refused send is not stored');
+
+      frozen.child.kill('SIGCONT');
+      await eventually('the deliveries drained', async () => (await metricValue(sender.url, 'chat_deliveries_pending')) === 0);
+      const third = await alice.sendMessage(b, 'three', 'o-3');
+      assert.equal((await bob.next('message', (m) => m.id === third.id)).body, 'three');
+      await expectStoredExactlyOnce(mesh.databaseUrl, [warm, first, second, third].map((m, i) => ({ from: a, cid: `o-${i}`, id: m.id, seq: m.seq })));
+    } finally {
+      if (frozen.child.exitCode === null) frozen.child.kill('SIGCONT');
+    }
+  });
+});
