@@ -48,6 +48,9 @@ export class ClientSession {
   private user: UserId | undefined;
   private conn: LocalConnection | undefined;
   private early: string[] = [];
+  /** Messages for this connection that came while it was being registered; they follow `welcome`. */
+  private beforeWelcome: string[] = [];
+  private beforeWelcomeBytes = 0;
   private queries: Promise<void> = Promise.resolve();
   private queriesPending = 0;
   private readonly helloTimer: NodeJS.Timeout;
@@ -95,7 +98,7 @@ export class ClientSession {
     if (this.state !== 'authenticating') return; // closed while we checked the token
     clearTimeout(this.helloTimer);
     this.logger = this.logger.child({ user: this.user });
-    this.conn = { connId: this.connId, user: this.user, socket: { sendRaw: (f) => this.sendRaw(f) } };
+    this.conn = { connId: this.connId, user: this.user, socket: { sendRaw: (f) => this.sendDelivered(f) } };
     this.userBucket = this.deps.userLimits?.acquire(this.user);
     this.deps.local.add(this.conn);
     // Welcome only once discovery knows us, so a message sent right after welcome finds us.
@@ -103,6 +106,8 @@ export class ClientSession {
     if (this.state !== 'authenticating') return;
     this.state = 'open';
     this.send({ type: 'welcome', user: this.user, node: this.deps.nodeId });
+    for (const frame of this.beforeWelcome.splice(0)) this.sendRaw(frame);
+    this.beforeWelcomeBytes = 0;
     this.logger.debug('hello');
     for (const early of this.early.splice(0)) this.onFrame(early);
   }
@@ -195,6 +200,19 @@ export class ClientSession {
 
   private send(frame: ServerFrame): void {
     this.sendRaw(JSON.stringify(frame));
+  }
+
+  /**
+   * A message for this connection. The connection is local before discovery has it, so nothing
+   * sent to the user meanwhile is missed; but `welcome` answers `hello` and goes first. A client
+   * catches up after `welcome` from what it had received before; a message shown to it before
+   * `welcome` would raise that mark past the messages it missed while away.
+   */
+  private sendDelivered(frame: string): void {
+    if (this.state !== 'authenticating') return this.sendRaw(frame);
+    this.beforeWelcomeBytes += frame.length;
+    if (this.beforeWelcomeBytes > this.deps.limits.maxBufferedBytes) return this.close(CLOSE.SLOW_CONSUMER);
+    this.beforeWelcome.push(frame);
   }
 
   private sendRaw(frame: string): void {

@@ -5,7 +5,9 @@
  * a forward to a node the user left answers "absent", which drops the entry.
  * Concurrent misses are merged into one batched lookup (natural batching), and a user already
  * being looked up is not asked for again: callers join the lookup in flight (so a `prefetch` at
- * send time and the delivery after the ack share one).
+ * send time and the delivery after the ack share one), unless the user was invalidated since it
+ * was asked: its answer may predate the connection that caused the invalidation, so a caller after
+ * it (a delivery retrying a user a forward did not reach) starts a fresh lookup instead.
  *
  * Two lifetimes: `ttlMs` (short) on its own, `pushedTtlMs` (long) while discovery's change feed
  * is connected (`setPushed`), which drops a user the moment a new connection of theirs is
@@ -24,7 +26,7 @@ interface CacheEntry {
 export class LookupCache {
   private readonly entries = new Map<UserId, CacheEntry>();
   private readonly misses: NaturalBatcher<UserId, NodeInfo[]>;
-  private readonly inFlight = new Map<UserId, Promise<NodeInfo[]>>();
+  private readonly inFlight = new Map<UserId, { answer: Promise<NodeInfo[]>; asked: number }>();
   hits = 0;
   missCount = 0;
   /** Expired answers used because discovery did not answer. */
@@ -123,16 +125,16 @@ export class LookupCache {
     this.nodesOf(users).catch(() => undefined);
   }
 
-  /** One lookup of `user` at a time: a second caller joins the first. */
+  /** One lookup of `user` at a time: a second caller joins the first, unless it is outdated. */
   private lookup(user: UserId): Promise<NodeInfo[]> {
-    let p = this.inFlight.get(user);
-    if (p) return p;
+    const known = this.inFlight.get(user);
+    if (known && !this.invalidatedSince(user, known.asked)) return known.answer;
     this.missCount++;
-    p = this.misses.push(user);
-    this.inFlight.set(user, p);
-    const done = () => void this.inFlight.delete(user);
-    p.then(done, done);
-    return p;
+    const lookup = { answer: this.misses.push(user), asked: this.epoch };
+    this.inFlight.set(user, lookup);
+    const done = () => { if (this.inFlight.get(user) === lookup) this.inFlight.delete(user); };
+    lookup.answer.then(done, done);
+    return lookup.answer;
   }
 
   /** A node said the user is not there, or discovery pushed a new connection: ask discovery next time. */

@@ -180,4 +180,26 @@ describe('LookupCache: long lifetime while the change feed is connected', () => 
     assert.deepEqual(await nodesOf(cache, 'bob'), ['n1', 'n2'], 'the outdated answer was not kept');
     await registry.close();
   });
+
+  it('does not let a caller after an invalidation join a lookup asked before it', async () => {
+    const registry = await registryWithBob();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    let calls = 0;
+    const slow = Object.assign(Object.create(registry) as MemoryRegistry, {
+      // Only the first lookup is held back, after reading the registry: its answer is outdated.
+      lookup: async (users: string[]) => { const found = await registry.lookup(users); if (calls++ === 0) await gate; return found; },
+    });
+    const cache = new LookupCache(slow, 0);
+    const before = nodesOf(cache, 'bob'); // a prefetch, say, asked while bob is only on n1
+    await new Promise(setImmediate);
+    // bob reconnects on n2; a forward to n1 finds him absent, and the delivery asks again.
+    await registry.updateEntries('n2', [{ user: 'bob', connId: 'k2' }], []);
+    cache.invalidate('bob');
+    const after = nodesOf(cache, 'bob');
+    release(); // discovery answers one batch at a time: the fresh lookup goes after the first
+    assert.deepEqual(await before, ['n1'], 'the first caller gets its own answer');
+    assert.deepEqual(await after, ['n1', 'n2'], 'a fresh lookup, not the outdated one in flight');
+    await registry.close();
+  });
 });

@@ -1,0 +1,57 @@
+/**
+ * `welcome` is the first frame a connection gets (PROTOCOL.md: it answers `hello`), even when a
+ * message for the user arrives while discovery is still registering the connection. The node holds
+ * such messages and sends them right after `welcome`. A client catches up after `welcome` from the
+ * highest seq it had received; a message shown to it before `welcome` raised that mark past the
+ * messages it missed while away (the node-kill fault test lost one that way now and then).
+ * sv-discover is frozen with SIGSTOP to hold the registration open.
+ */
+import assert from 'node:assert/strict';
+import type { ServerFrame } from '@chat/shared/protocol';
+import { TestClient } from '@chat/shared/testing/ws-client';
+import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { eventually, metricValue } from '../helpers/faults.ts';
+
+describe('faults: a message that arrives while a connection is being registered', function () {
+  this.timeout(60_000);
+  let mesh: Mesh;
+  const clients = clientsOf(() => mesh);
+  let bob: TestClient | undefined;
+
+  before(async function () {
+    this.timeout(180_000);
+    mesh = await startMesh({ nodes: [{}] });
+  });
+  after(async () => {
+    if (mesh?.discover.child.exitCode === null) mesh.discover.child.kill('SIGCONT');
+    await bob?.close();
+    await clients.closeAll();
+    await mesh?.stop();
+  });
+
+  it('reaches the connection after its welcome, once', async () => {
+    const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
+    const node = mesh.nodes[0]!.url;
+    const alice = await clients.connect(0, a);
+    mesh.discover.child.kill('SIGSTOP');
+
+    bob = await TestClient.open(node.replace(/^http/, 'ws') + '/ws');
+    const order: ServerFrame['type'][] = [];
+    bob.ws.on('message', (data) => order.push((JSON.parse(data.toString()) as ServerFrame).type));
+    const framesIn = (await metricValue(node, 'chat_frames_in_total')) ?? 0;
+    bob.send({ type: 'hello', user: b });
+    // Once the node has counted the hello, bob is one of its local connections; his registration
+    // waits for the frozen sv-discover, so no welcome yet.
+    await eventually('the node read bob\'s hello', async () => ((await metricValue(node, 'chat_frames_in_total')) ?? 0) > framesIn);
+
+    // Delivered locally right after the ack, while bob's welcome is still pending.
+    const ack = await alice.sendMessage(b, 'while registering', 'wr-1');
+    mesh.discover.child.kill('SIGCONT');
+
+    await bob.next('welcome');
+    const got = await bob.next('message', (m) => m.id === ack.id);
+    assert.equal(got.body, 'while registering');
+    assert.deepEqual(order.slice(0, 2), ['welcome', 'message'], 'welcome first, then the held message');
+    assert.equal(order.filter((t) => t === 'message').length, 1, 'delivered once');
+  });
+});
