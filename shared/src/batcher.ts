@@ -6,6 +6,12 @@
  * `concurrency` above 1 lets that many batches be in flight at once (a pipeline): a batch is
  * handed to `run` the moment a slot is free. `run` is still called in queue order, so a
  * destination that processes what it is handed in order (one ordered connection) keeps order.
+ *
+ * `gatherTurn`: an item that finds a slot free waits for the end of the event loop's current turn
+ * (setImmediate) instead of going at once, so everything pushed in that turn goes as one batch:
+ * the frames of every socket read in one poll, or every partition of one Kafka fetch. Without it,
+ * the first item of a burst leaves alone and, with several slots, so do the next few: under load
+ * that made many tiny batches (docs/benchmarks.md, session 7). It costs the rest of one turn.
  */
 import { ERR_QUEUE_FULL } from './errors.ts';
 
@@ -22,6 +28,8 @@ export interface BatcherOptions<T, R> {
   name?: string;
   /** Most batches in flight at once. @default 1 */
   concurrency?: number;
+  /** Send what a turn of the event loop gathered as one batch (see above). @default false */
+  gatherTurn?: boolean;
 }
 
 interface Pending<T, R> {
@@ -36,6 +44,7 @@ export class NaturalBatcher<T, R> {
   private inFlight = 0;
   private readonly concurrency: number;
   private idleWaiters: (() => void)[] = [];
+  private pumpScheduled = false;
 
   constructor(private readonly opts: BatcherOptions<T, R>) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
@@ -58,7 +67,18 @@ export class NaturalBatcher<T, R> {
     }
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.inFlight < this.concurrency) this.pump();
+      if (this.inFlight >= this.concurrency) return;
+      if (this.opts.gatherTurn) this.pumpAtTurnEnd();
+      else this.pump();
+    });
+  }
+
+  private pumpAtTurnEnd(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
     });
   }
 

@@ -29,6 +29,7 @@ export class BatchWriter {
       name: 'persist writer',
       maxBatch: opts.maxBatch ?? 2000,
       maxQueue: this.maxQueue,
+      gatherTurn: true,
       run: async (msgs) => {
         const started = performance.now();
         const accepted = await store.insertBatch(msgs);

@@ -104,6 +104,7 @@ export class KafkaPersistConsumer {
       maxBatch: this.maxChunk,
       maxQueue: PARTITIONS_AT_ONCE * 1024,
       sizeOf: (chunk) => chunk.length,
+      gatherTurn: true,
       run: async (chunks) => {
         await this.insert(chunks.length === 1 ? chunks[0]! : chunks.flat());
         return chunks.map(() => undefined);

@@ -126,6 +126,7 @@ export class Forwarder {
       maxBatch: 1000,
       maxQueue: 50_000,
       concurrency: stream ? (this.stream?.inFlight ?? 4) : 1,
+      gatherTurn: true,
       run: (batch) => this.send(node, stream, batch),
     });
     known?.stream?.close();

@@ -34,6 +34,7 @@ export class DirectMessageLog implements MessageLog {
       maxBatch: opts.maxBatch ?? 1000,
       maxQueue: opts.maxQueue ?? 20_000,
       concurrency: opts.inFlight ?? 4,
+      gatherTurn: true,
       run: async (messages) => {
         const started = performance.now();
         try {

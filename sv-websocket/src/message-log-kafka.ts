@@ -85,6 +85,7 @@ export class KafkaMessageLog implements MessageLog {
       name: 'message log',
       maxBatch: opts.maxBatch ?? 1000,
       maxQueue: opts.maxQueue ?? 20_000,
+      gatherTurn: true,
       run: (messages) => this.produce(messages),
     });
   }

@@ -26,6 +26,41 @@ describe('NaturalBatcher', () => {
     assert.deepEqual(await Promise.all(results), [10, 20, 30, 40]);
   });
 
+  it('with gatherTurn, sends what one turn of the event loop gathered as one batch', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 100, maxQueue: 100, gatherTurn: true, concurrency: 2 });
+    const first = [1, 2, 3].map((i) => b.push(i));
+    await Promise.resolve();
+    assert.deepEqual(c.batches, [], 'nothing leaves before the turn ends');
+    const later = b.push(4); // still the same turn: joins the batch
+    await new Promise(setImmediate);
+    assert.deepEqual(c.batches, [[1, 2, 3, 4]], 'one batch, not the first item alone');
+    // A slot is still free: the next turn's items go as their own batch at that turn's end.
+    const next = [5, 6].map((i) => b.push(i));
+    await new Promise(setImmediate);
+    assert.deepEqual(c.batches, [[1, 2, 3, 4], [5, 6]]);
+    // Both slots busy: what arrives waits for a completion and goes at once then.
+    const waiting = b.push(7);
+    await new Promise(setImmediate);
+    assert.equal(c.batches.length, 2);
+    c.releases[0]!();
+    await Promise.all([...first, later]);
+    assert.deepEqual(c.batches[2], [7]);
+    c.releases[1]!();
+    c.releases[2]!();
+    assert.deepEqual(await Promise.all([...next, waiting]), [50, 60, 70]);
+  });
+
+  it('with gatherTurn, keeps to maxBatch and queue order within one turn', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 2, maxQueue: 100, gatherTurn: true, concurrency: 3 });
+    const all = [1, 2, 3, 4, 5].map((i) => b.push(i));
+    await new Promise(setImmediate);
+    assert.deepEqual(c.batches, [[1, 2], [3, 4], [5]]);
+    for (const release of c.releases) release();
+    assert.deepEqual(await Promise.all(all), [10, 20, 30, 40, 50]);
+  });
+
   it('caps batch size', async () => {
     const c = controlled();
     const b = new NaturalBatcher({ run: c.run, maxBatch: 2, maxQueue: 100 });

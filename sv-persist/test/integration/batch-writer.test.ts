@@ -30,7 +30,8 @@ describe('BatchWriter', () => {
     const sizes: number[] = [];
     const writer = new BatchWriter(store, { onBatch: (n) => sizes.push(n) });
     const first = writer.write([msg('alice', 'bob', 'w1')]);
-    assert.equal(writer.queued, 0, 'the first write goes at once');
+    await new Promise(setImmediate); // the writer gathers one turn of the event loop, then sends
+    assert.equal(writer.queued, 0, 'the first write went at the end of its turn');
     const second = writer.write([msg('carol', 'bob', 'w2'), msg('alice', 'bob', 'w3')]);
     const third = writer.write([msg('dave', 'bob', 'w4')]);
     assert.equal(writer.queued, 3);
@@ -45,6 +46,7 @@ describe('BatchWriter', () => {
   it('refuses a whole write that does not fit the queue, with CHAT_ERR_QUEUE_FULL', async () => {
     const writer = new BatchWriter(store, { maxQueue: 2 });
     const inFlight = writer.write([msg('alice', 'bob', 'q1')]);
+    await new Promise(setImmediate);
     const queued = writer.write([msg('alice', 'bob', 'q2')]);
     await assert.rejects(writer.write([msg('alice', 'bob', 'q3'), msg('alice', 'bob', 'q4')]), { code: 'CHAT_ERR_QUEUE_FULL', statusCode: 503 });
     assert.equal(writer.queued, 1);
