@@ -49,7 +49,7 @@ export class ClientSession {
   private conn: LocalConnection | undefined;
   private early: string[] = [];
   /** Messages for this connection that came while it was being registered; they follow `welcome`. */
-  private beforeWelcome: string[] = [];
+  private beforeWelcome: string[] | undefined;
   private beforeWelcomeBytes = 0;
   private queries: Promise<void> = Promise.resolve();
   private queriesPending = 0;
@@ -106,8 +106,8 @@ export class ClientSession {
     if (this.state !== 'authenticating') return;
     this.state = 'open';
     this.send({ type: 'welcome', user: this.user, node: this.deps.nodeId });
-    for (const frame of this.beforeWelcome.splice(0)) this.sendRaw(frame);
-    this.beforeWelcomeBytes = 0;
+    for (const frame of this.beforeWelcome ?? []) this.sendRaw(frame);
+    this.beforeWelcome = undefined;
     this.logger.debug('hello');
     for (const early of this.early.splice(0)) this.onFrame(early);
   }
@@ -212,7 +212,7 @@ export class ClientSession {
     if (this.state !== 'authenticating') return this.sendRaw(frame);
     this.beforeWelcomeBytes += frame.length;
     if (this.beforeWelcomeBytes > this.deps.limits.maxBufferedBytes) return this.close(CLOSE.SLOW_CONSUMER);
-    this.beforeWelcome.push(frame);
+    (this.beforeWelcome ??= []).push(frame); // made only when needed: an idle connection holds none
   }
 
   private sendRaw(frame: string): void {
