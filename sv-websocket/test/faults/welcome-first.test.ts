@@ -12,6 +12,8 @@ import { TestClient } from '@chat/shared/testing/ws-client';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { eventually, metricValue } from '../helpers/faults.ts';
 
+const BUFFER_BYTES = 64 * 1024;
+
 describe('faults: a message that arrives while a connection is being registered', function () {
   this.timeout(60_000);
   let mesh: Mesh;
@@ -20,7 +22,8 @@ describe('faults: a message that arrives while a connection is being registered'
 
   before(async function () {
     this.timeout(180_000);
-    mesh = await startMesh({ nodes: [{}] });
+    // The smallest buffer the node accepts, so the second test can fill it with a few messages.
+    mesh = await startMesh({ nodes: [{ MAX_BUFFERED_BYTES: String(BUFFER_BYTES) }] });
   });
   after(async () => {
     if (mesh?.discover.child.exitCode === null) mesh.discover.child.kill('SIGCONT');
@@ -53,5 +56,29 @@ describe('faults: a message that arrives while a connection is being registered'
     assert.equal(got.body, 'while registering');
     assert.deepEqual(order.slice(0, 2), ['welcome', 'message'], 'welcome first, then the held message');
     assert.equal(order.filter((t) => t === 'message').length, 1, 'delivered once');
+  });
+
+  it('closes a registering connection with 1013 once what waits for it passes MAX_BUFFERED_BYTES', async () => {
+    const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
+    const node = mesh.nodes[0]!.url;
+    const alice = await clients.connect(0, a);
+    mesh.discover.child.kill('SIGSTOP');
+    const waiting = await TestClient.open(node.replace(/^http/, 'ws') + '/ws');
+    const framesIn = (await metricValue(node, 'chat_frames_in_total')) ?? 0;
+    waiting.send({ type: 'hello', user: b });
+    await eventually('the node read the hello', async () => ((await metricValue(node, 'chat_frames_in_total')) ?? 0) > framesIn);
+
+    const body = 'x'.repeat(4000);
+    const count = Math.ceil(BUFFER_BYTES / body.length) + 1;
+    for (let i = 0; i < count; i++) await alice.sendMessage(b, body, `big-${i}`);
+    const closed = await waiting.closed;
+    mesh.discover.child.kill('SIGCONT');
+    assert.equal(closed.code, 1013, 'closed as a slow consumer');
+    assert.deepEqual(waiting.frames, [], 'nothing was sent before welcome');
+    // The messages are stored: the user gets them on the next connection, through history.
+    const again = await clients.connect(0, b);
+    again.send({ type: 'history', with: a, limit: 200 });
+    const page = await again.next('history');
+    assert.equal(page.messages.filter((m) => m.cid.startsWith('big-')).length, count);
   });
 });
