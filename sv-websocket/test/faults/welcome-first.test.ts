@@ -32,20 +32,27 @@ describe('faults: a message that arrives while a connection is being registered'
     await mesh?.stop();
   });
 
+  /**
+   * Freeze sv-discover, open a connection and say hello as `user`. Once the node has counted the
+   * hello, the connection is one of its local ones, and its registration waits for the frozen
+   * sv-discover: no welcome yet. The caller sends SIGCONT.
+   */
+  async function helloWhileDiscoveryFrozen(user: string, onFrame?: (f: ServerFrame) => void): Promise<TestClient> {
+    const node = mesh.nodes[0]!.url;
+    mesh.discover.child.kill('SIGSTOP');
+    const client = await TestClient.open(node.replace(/^http/, 'ws') + '/ws');
+    if (onFrame) client.ws.on('message', (data) => onFrame(JSON.parse(data.toString()) as ServerFrame));
+    const framesIn = (await metricValue(node, 'chat_frames_in_total')) ?? 0;
+    client.send({ type: 'hello', user });
+    await eventually(`the node read ${user}'s hello`, async () => ((await metricValue(node, 'chat_frames_in_total')) ?? 0) > framesIn);
+    return client;
+  }
+
   it('reaches the connection after its welcome, once', async () => {
     const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
-    const node = mesh.nodes[0]!.url;
     const alice = await clients.connect(0, a);
-    mesh.discover.child.kill('SIGSTOP');
-
-    bob = await TestClient.open(node.replace(/^http/, 'ws') + '/ws');
     const order: ServerFrame['type'][] = [];
-    bob.ws.on('message', (data) => order.push((JSON.parse(data.toString()) as ServerFrame).type));
-    const framesIn = (await metricValue(node, 'chat_frames_in_total')) ?? 0;
-    bob.send({ type: 'hello', user: b });
-    // Once the node has counted the hello, bob is one of its local connections; his registration
-    // waits for the frozen sv-discover, so no welcome yet.
-    await eventually('the node read bob\'s hello', async () => ((await metricValue(node, 'chat_frames_in_total')) ?? 0) > framesIn);
+    bob = await helloWhileDiscoveryFrozen(b, (f) => order.push(f.type));
 
     // Delivered locally right after the ack, while bob's welcome is still pending.
     const ack = await alice.sendMessage(b, 'while registering', 'wr-1');
@@ -60,13 +67,8 @@ describe('faults: a message that arrives while a connection is being registered'
 
   it('closes a registering connection with 1013 once what waits for it passes MAX_BUFFERED_BYTES', async () => {
     const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
-    const node = mesh.nodes[0]!.url;
     const alice = await clients.connect(0, a);
-    mesh.discover.child.kill('SIGSTOP');
-    const waiting = await TestClient.open(node.replace(/^http/, 'ws') + '/ws');
-    const framesIn = (await metricValue(node, 'chat_frames_in_total')) ?? 0;
-    waiting.send({ type: 'hello', user: b });
-    await eventually('the node read the hello', async () => ((await metricValue(node, 'chat_frames_in_total')) ?? 0) > framesIn);
+    const waiting = await helloWhileDiscoveryFrozen(b);
 
     const body = 'x'.repeat(4000);
     const count = Math.ceil(BUFFER_BYTES / body.length) + 1;
