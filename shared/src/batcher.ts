@@ -36,12 +36,16 @@ interface Pending<T, R> {
   item: T;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
+  /** performance.now() when pushed. */
+  at: number;
 }
 
 export class NaturalBatcher<T, R> {
   private queue: Pending<T, R>[] = [];
   private head = 0;
   private inFlight = 0;
+  /** When the oldest item of each batch in flight was pushed, in the order the batches started. */
+  private inFlightSince: number[] = [];
   private readonly concurrency: number;
   private idleWaiters: (() => void)[] = [];
   private pumpScheduled = false;
@@ -55,6 +59,16 @@ export class NaturalBatcher<T, R> {
     return this.queue.length - this.head;
   }
 
+  /**
+   * How long the oldest item not yet answered (in flight, or else queued) has waited, in ms; 0
+   * when nothing is. The time a new item would wait is at least about this: callers use it to
+   * refuse work early rather than queue it for seconds (docs/reliability.md, overload).
+   */
+  oldestWaitMs(now = performance.now()): number {
+    const since = this.inFlightSince.length > 0 ? this.inFlightSince[0]! : this.queue[this.head]?.at;
+    return since === undefined ? 0 : now - since;
+  }
+
   /** Something is queued or in flight. */
   get busy(): boolean {
     return this.inFlight > 0 || this.queued > 0;
@@ -66,7 +80,7 @@ export class NaturalBatcher<T, R> {
       return Promise.reject(new ERR_QUEUE_FULL(this.opts.name ?? 'batcher'));
     }
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, resolve, reject, at: performance.now() });
       if (this.inFlight >= this.concurrency) return;
       if (this.opts.gatherTurn) this.pumpAtTurnEnd();
       else this.pump();
@@ -118,6 +132,7 @@ export class NaturalBatcher<T, R> {
         this.head = 0;
       }
       this.inFlight++;
+      this.inFlightSince.push(batch[0]!.at);
       void this.runBatch(batch);
     }
   }
@@ -131,6 +146,8 @@ export class NaturalBatcher<T, R> {
       for (const p of batch) p.reject(err);
     }
     this.inFlight--;
+    // Batches may finish out of order: drop this one's entry, wherever it is (a few at most).
+    this.inFlightSince.splice(this.inFlightSince.indexOf(batch[0]!.at), 1);
     this.pump();
     if (this.inFlight === 0 && this.queued === 0) for (const w of this.idleWaiters.splice(0)) w();
   }

@@ -5,7 +5,7 @@
  */
 import type { WebSocket, RawData } from 'ws';
 import { CLOSE, type CloseCode } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_RATE_LIMITED, ERR_UNAUTHORIZED, wireCode } from '@chat/shared/errors';
+import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_QUEUE_FULL, ERR_RATE_LIMITED, ERR_UNAUTHORIZED, wireCode } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
@@ -15,7 +15,7 @@ import type { Authenticator } from './auth.ts';
 import type { Delivery } from './delivery.ts';
 import type { HistoryClient } from './history-client.ts';
 import type { LocalConnection, LocalConnections } from './local-connections.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics, RefusalReason } from './metrics.ts';
 import type { Presence } from './presence.ts';
 import { TokenBucket, UserRateLimits } from './rate-limiter.ts';
 
@@ -31,7 +31,7 @@ export interface SessionDeps {
   logger: Logger;
   limits: {
     maxBody: number; helloTimeoutMs: number; rateLimitPerSec: number; rateLimitBurst: number; maxBufferedBytes: number;
-    userRateLimitPerSec: number; userRateLimitBurst: number;
+    userRateLimitPerSec: number; userRateLimitBurst: number; logMaxWaitMs: number;
   };
   /** Per-user send buckets shared by the user's connections on this node (app.ts makes one per node). */
   userLimits?: UserRateLimits;
@@ -140,7 +140,11 @@ export class ClientSession {
       return this.sendError(new ERR_RATE_LIMITED('too many messages from this user'), frame.cid);
     }
     if (this.deps.delivery.saturated) {
-      return this.sendError(new ERR_OVERLOADED(`${this.deps.delivery.pending} deliveries pending`), frame.cid);
+      return this.refuseSend('deliveries', `${this.deps.delivery.pending} deliveries pending`, frame.cid);
+    }
+    const backlogMs = this.deps.log.backlogMs?.() ?? 0;
+    if (backlogMs > this.deps.limits.logMaxWaitMs) {
+      return this.refuseSend('log_wait', `the message log is ${Math.round(backlogMs)} ms behind`, frame.cid);
     }
     const msg = { id: newId(), from: this.user!, to: frame.to, cid: frame.cid, body: frame.body, ts: Date.now() };
     try {
@@ -153,9 +157,22 @@ export class ClientSession {
       // A repeated cid was delivered the first time; it is acked again but not re-delivered.
       if (!duplicate) await this.deps.delivery.deliver({ ...msg, id, seq, ts }, this.connId);
     } catch (err) {
-      this.logger.warn({ err }, 'send not accepted');
+      if (err instanceof ERR_QUEUE_FULL) {
+        this.deps.metrics.sendsRefused.inc({ reason: 'log_queue' });
+      } else {
+        this.logger.warn({ err }, 'send not accepted');
+      }
       this.sendError(err, frame.cid);
     }
+  }
+
+  /**
+   * Past capacity: `unavailable`, counted by reason. Not logged one by one: under overload that
+   * is thousands of lines a second, CPU the node needs for the sends it accepts.
+   */
+  private refuseSend(reason: RefusalReason, why: string, cid: string): void {
+    this.deps.metrics.sendsRefused.inc({ reason });
+    this.sendError(new ERR_OVERLOADED(why), cid);
   }
 
   /** Queries run one at a time per connection, so replies come in the order asked. */

@@ -31,6 +31,11 @@ export interface Config {
    */ userRateLimitPerSec: number; userRateLimitBurst: number;
   /** A connection whose unsent buffer passes this many bytes is closed (slow consumer). */ maxBufferedBytes: number;
   /** Deliveries in progress at which sends are refused with `unavailable` (overload). @default 10000 */ maxPendingDeliveries: number;
+  /**
+   * Sends are refused with `unavailable` while the oldest message this node is writing to the log
+   * has waited longer than this (overload): past capacity, acks stay this late at most instead of
+   * queuing for seconds. @default 1000
+   */ logMaxWaitMs: number;
   /** Protocol ping interval; a connection that misses a pong is terminated. */ pingIntervalMs: number;
   /** Browser origins allowed to open /ws; empty allows any. */ allowedOrigins: string[];
   /**
@@ -69,6 +74,7 @@ const schema = z.object({
   USER_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
   MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 64 * 1024),
   MAX_PENDING_DELIVERIES: env.int(10_000, 1),
+  LOG_MAX_WAIT_MS: env.int(1000, 10),
   PING_INTERVAL_MS: env.int(30_000, 1000),
   ALLOWED_ORIGINS: env.list().default([]),
   FORWARD_TRANSPORT: z.enum(['stream', 'http']).default('stream'),
@@ -111,6 +117,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     userRateLimitBurst: c.USER_RATE_LIMIT_BURST ?? 2 * c.RATE_LIMIT_BURST,
     maxBufferedBytes: c.MAX_BUFFERED_BYTES,
     maxPendingDeliveries: c.MAX_PENDING_DELIVERIES,
+    logMaxWaitMs: c.LOG_MAX_WAIT_MS,
     pingIntervalMs: c.PING_INTERVAL_MS,
     allowedOrigins: c.ALLOWED_ORIGINS,
     forwardTransport: c.FORWARD_TRANSPORT,

@@ -38,6 +38,8 @@ await runMain(async () => {
   const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }),
     config.forwardTransport === 'stream' ? { secret: config.clusterSecret } : undefined);
   const delivery = new Delivery(nodeId, local, cache, forwarder, { maxPending: config.maxPendingDeliveries });
+  // Made below, once the metrics its batches report to exist; the backlog gauge reads it later.
+  let log: MessageLog | undefined;
   const metrics = createMetrics({
     local: () => delivery.stats.local,
     forwarded: () => delivery.stats.forwarded,
@@ -46,10 +48,10 @@ await runMain(async () => {
     cacheInvalidations: () => cache.invalidations,
     forwardPeers: () => forwarder.peers,
     deliveriesPending: () => delivery.pending,
+    logBacklogMs: () => log?.backlogMs?.() ?? 0,
   });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };
-  let log: MessageLog;
   if (config.kafkaBrokers.length > 0) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId ?? nodeId, sendTimeoutMs: config.kafkaSendTimeoutMs }, logger);
     const kafkaLog = await KafkaMessageLog.create(kafka, {

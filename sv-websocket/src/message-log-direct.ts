@@ -53,6 +53,10 @@ export class DirectMessageLog implements MessageLog {
     return Promise.all(msgs.map((m) => this.batcher.push(m)));
   }
 
+  backlogMs(): number {
+    return this.batcher.oldestWaitMs();
+  }
+
   async close(): Promise<void> {
     await this.batcher.idle();
     this.stream.close();

@@ -96,6 +96,10 @@ export class KafkaMessageLog implements MessageLog {
     return Promise.all(msgs.map((m) => this.batcher.push(m)));
   }
 
+  backlogMs(): number {
+    return this.batcher.oldestWaitMs();
+  }
+
   healthy(): boolean {
     return !this.lastFailed;
   }

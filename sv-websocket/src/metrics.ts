@@ -12,11 +12,15 @@ export interface Metrics {
   forwardsReceived: Counter<'transport'>;
   appendBatchSize: Histogram;
   appendLatency: Histogram;
+  sendsRefused: Counter<'reason'>;
 }
+
+/** Why a node refused a send past its capacity (`unavailable`; the client retries the same cid). */
+export type RefusalReason = 'deliveries' | 'log_wait' | 'log_queue';
 
 export function createMetrics(sources: {
   local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number; cacheInvalidations: () => number;
-  forwardPeers: () => number; deliveriesPending: () => number;
+  forwardPeers: () => number; deliveriesPending: () => number; logBacklogMs: () => number;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -41,7 +45,16 @@ export function createMetrics(sources: {
     }),
     appendBatchSize: new Histogram({ name: 'chat_append_batch_size', help: 'Messages per message-log append', buckets: sizes, registers: [registry] }),
     appendLatency: new Histogram({ name: 'chat_append_seconds', help: 'Time for the log to make a batch durable', registers: [registry] }),
+    sendsRefused: new Counter({
+      name: 'chat_sends_refused_total',
+      help: 'Sends refused past capacity, by reason: deliveries (MAX_PENDING_DELIVERIES), log_wait (LOG_MAX_WAIT_MS), log_queue (the log queue full)',
+      labelNames: ['reason'], registers: [registry],
+    }),
   };
+  new Gauge({
+    name: 'chat_log_backlog_seconds', help: 'How long the oldest message not yet durable has waited (sends are refused past LOG_MAX_WAIT_MS)', registers: [registry],
+    collect() { this.set(sources.logBacklogMs() / 1000); },
+  });
   new Gauge({
     name: 'chat_forward_peers', help: 'Nodes this node holds a forward pipe to (dropped after a minute unused)', registers: [registry],
     collect() { this.set(sources.forwardPeers()); },

@@ -84,6 +84,10 @@ export class RecentSendsLog implements MessageLog {
     return Promise.all(plan.map((p) => (typeof p !== 'number' ? p : p >= 0 ? produced[p]! : produced[-1 - p]!.then(asDuplicate))));
   }
 
+  backlogMs(): number {
+    return this.log.backlogMs?.() ?? 0;
+  }
+
   healthy(): boolean {
     return this.log.healthy?.() ?? true;
   }

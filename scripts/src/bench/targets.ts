@@ -5,6 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '@chat/shared/service-process';
@@ -65,10 +67,22 @@ function commonEnv(e: Engines): Record<string, string> {
   return env;
 }
 
-export function startPersist(e: Engines, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+/**
+ * With BENCH_LOG_DIR set, every line a service prints goes to DIR/NAME.log (to read why sends
+ * failed, say); otherwise only the last lines are kept, for a service that fails to start.
+ */
+function keepLog(name: string): ((line: string) => void) | undefined {
+  const dir = process.env.BENCH_LOG_DIR;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const out = createWriteStream(join(dir, `${name}.log`), { flags: 'a' });
+  return (line) => void out.write(`${line}\n`);
+}
+
+export function startPersist(e: Engines, extra: Record<string, string> = {}, onLine?: (line: string) => void): Promise<ServiceProcess> {
   return startService('sv-persist', {
     ...commonEnv(e), DATABASE_URL: e.databaseUrl, KAFKA_GROUP_ID: `bench-${randomBytes(4).toString('hex')}`, ...extra,
-  }, { timeoutMs: 180_000 });
+  }, { timeoutMs: 180_000, onLine });
 }
 
 /** Processes the bench itself started that belong to the mesh: embedded Postgres, the mock broker. */
@@ -88,7 +102,9 @@ export async function startMesh(opts: { nodes: number; kafka: boolean; partition
     await Promise.all(started.filter((p) => p.name !== 'sv-websocket').map((p) => p.stop()));
   };
   try {
-    const [discover, persist] = await Promise.all([startService('sv-discover', common), startPersist(engines)]);
+    const [discover, persist] = await Promise.all([
+      startService('sv-discover', common, { onLine: keepLog('sv-discover') }), startPersist(engines, {}, keepLog('sv-persist')),
+    ]);
     started.push(discover, persist);
     const nodes = await Promise.all(Array.from({ length: opts.nodes }, (_, i) => startService('sv-websocket', {
       ...common,
@@ -100,7 +116,7 @@ export async function startMesh(opts: { nodes: number; kafka: boolean; partition
       RATE_LIMIT_BURST: '1000000',
       HELLO_TIMEOUT_MS: '60000',
       ...opts.nodeEnv,
-    }, { timeoutMs: 120_000 })));
+    }, { timeoutMs: 120_000, onLine: keepLog(`node-${i}`) })));
     started.push(...nodes);
     return {
       label: 'mesh',

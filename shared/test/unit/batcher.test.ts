@@ -144,4 +144,26 @@ describe('NaturalBatcher', () => {
     await done;
     assert.deepEqual(await Promise.all(results), [10, 20, 30, 40]);
   });
+
+  it('oldestWaitMs is the wait of the oldest item not answered, in flight or queued, and 0 when none', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 1, maxQueue: 100, concurrency: 2 });
+    assert.equal(b.oldestWaitMs(), 0);
+    const results = [b.push(1)];
+    await new Promise((r) => setTimeout(r, 40));
+    const secondAt = performance.now();
+    results.push(b.push(2), b.push(3)); // 1 and 2 in flight, 3 queued
+    const now = secondAt + 100;
+    assert.ok(b.oldestWaitMs(now) >= 140, 'item 1 counts from its push');
+    c.releases[1]!(); // 2 answers first: 1 is still the oldest
+    await results[1];
+    assert.ok(b.oldestWaitMs(now) >= 140, 'item 1 is still waiting');
+    c.releases[0]!(); // 1 answers: 3 is the oldest left, in flight now
+    await results[0];
+    const wait = b.oldestWaitMs(now);
+    assert.ok(wait > 90 && wait <= 100, `item 3 counts from its push (${wait} ms)`);
+    c.releases[2]!();
+    await results[2];
+    assert.equal(b.oldestWaitMs(), 0);
+  });
 });

@@ -1,8 +1,11 @@
 /**
- * Overload: a node whose deliveries cannot keep up (here its peer is frozen with SIGSTOP, so every
- * forward to it waits) stops accepting sends once MAX_PENDING_DELIVERIES are in progress. The
- * refused send is answered `unavailable` with its cid and not stored; once the deliveries drain,
- * the same cid is accepted and stored once.
+ * Overload, two ways a node stops accepting sends it could only queue:
+ * - its deliveries cannot keep up (here its peer is frozen with SIGSTOP, so every forward to it
+ *   waits): at MAX_PENDING_DELIVERIES in progress;
+ * - its log cannot keep up (here sv-persist is frozen): once the oldest message it is writing has
+ *   waited LOG_MAX_WAIT_MS.
+ * The refused send is answered `unavailable` with its cid at once and not stored; once the
+ * backlog drains, the same cid is accepted and stored once.
  */
 import assert from 'node:assert/strict';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
@@ -55,6 +58,50 @@ describe('faults: a node past MAX_PENDING_DELIVERIES refuses sends until its del
       const third = await alice.sendMessage(b, 'three', 'o-3');
       assert.equal((await bob.next('message', (m) => m.id === third.id)).body, 'three');
       await expectStoredExactlyOnce(mesh.databaseUrl, [warm, first, second, third].map((m, i) => ({ from: a, cid: `o-${i}`, id: m.id, seq: m.seq })));
+    } finally {
+      if (frozen.child.exitCode === null) frozen.child.kill('SIGCONT');
+    }
+  });
+});
+
+describe('faults: a node whose log is LOG_MAX_WAIT_MS behind refuses sends at once until it catches up', function () {
+  this.timeout(90_000);
+  let mesh: Mesh;
+  const clients = clientsOf(() => mesh);
+
+  before(async function () {
+    this.timeout(180_000);
+    mesh = await startMesh({ nodes: [{ LOG_MAX_WAIT_MS: '300' }] });
+  });
+  after(async () => {
+    if (mesh?.persist.child.exitCode === null) mesh.persist.child.kill('SIGCONT');
+    await clients.closeAll();
+    await mesh?.stop();
+  });
+
+  it('answers unavailable with the cid well before the write times out, and accepts the retry once the log answers', async () => {
+    const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
+    const alice = await clients.connect(0, a);
+    const node = mesh.nodes[0]!;
+    const first = await alice.sendMessage(b, 'one', 'w-1');
+    const frozen = mesh.persist;
+    frozen.child.kill('SIGSTOP');
+    try {
+      // Waits for sv-persist's answer (the write's deadline is 5 s), so the log falls behind.
+      alice.send({ type: 'send', to: b, body: 'two', cid: 'w-2' });
+      await eventually('the log 300 ms behind', async () => ((await metricValue(node.url, 'chat_log_backlog_seconds')) ?? 0) > 0.3);
+      const asked = Date.now();
+      alice.send({ type: 'send', to: b, body: 'three', cid: 'w-3' });
+      const refused = await alice.next('error', (e) => e.cid === 'w-3');
+      assert.equal(refused.code, 'unavailable');
+      assert.ok(Date.now() - asked < 2000, `refused after ${Date.now() - asked} ms, not at once`);
+      assert.equal(await metricValue(node.url, 'chat_sends_refused_total{reason="log_wait"}'), 1);
+
+      frozen.child.kill('SIGCONT');
+      const second = await alice.next('ack', (x) => x.cid === 'w-2');
+      await eventually('the backlog drained', async () => (await metricValue(node.url, 'chat_log_backlog_seconds')) === 0);
+      const third = await alice.sendMessage(b, 'three', 'w-3');
+      await expectStoredExactlyOnce(mesh.databaseUrl, [first, second, third].map((m, i) => ({ from: a, cid: `w-${i + 1}`, id: m.id, seq: m.seq })));
     } finally {
       if (frozen.child.exitCode === null) frozen.child.kill('SIGCONT');
     }
