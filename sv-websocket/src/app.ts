@@ -66,7 +66,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.add(ws);
       ws.on('pong', () => alive.add(ws));
-      const session = new ClientSession(ws, sessionDeps);
+      const session = new ClientSession(ws, sessionDeps, socket);
       sessions.add(session);
       ws.on('close', () => sessions.delete(session));
     });
