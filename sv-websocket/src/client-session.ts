@@ -160,7 +160,7 @@ export class ClientSession {
       const { id, seq, ts, duplicate } = accepted!;
       this.send({ type: 'ack', cid: msg.cid, id, seq, ts });
       // A repeated cid was delivered the first time; it is acked again but not re-delivered.
-      if (!duplicate) await this.deps.delivery.deliver({ ...msg, id, seq, ts }, this.connId);
+      if (!duplicate) await this.deps.delivery.deliver({ id, seq, from: msg.from, to: msg.to, cid: msg.cid, body: msg.body, ts }, this.connId);
     } catch (err) {
       if (err instanceof ERR_QUEUE_FULL) {
         this.deps.metrics.sendsRefused.inc({ reason: 'log_queue' });

@@ -4,14 +4,14 @@
  * is encoded once for all local recipients.
  */
 import type { DeliverReply, DeliverRequest } from '@chat/shared/internal-api';
-import { toWireMessage } from '@chat/shared/protocol';
 import type { ConnId, Message, NodeId, NodeInfo, UserId } from '@chat/shared/types';
 import type { Forwarder } from './forwarder.ts';
 import type { LocalConnections } from './local-connections.ts';
 import type { LookupCache } from './lookup-cache.ts';
 
+/** The `message` frame, built in one object (no spread of a copy: this runs once per delivery). */
 export function encodeMessageFrame(m: Message): string {
-  return JSON.stringify({ type: 'message', ...toWireMessage(m) });
+  return JSON.stringify({ type: 'message', id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts });
 }
 
 export interface DeliveryStats {
@@ -107,6 +107,7 @@ export class Delivery {
           targets.set(node.nodeId, t);
         }
       }
+      if (targets.size === 0) return; // every user is here only (the usual same-node case)
       const sends: Promise<UserId[]>[] = [];
       for (const { node, users: forUsers } of targets.values()) {
         tried.add(node.nodeId);

@@ -122,7 +122,12 @@ export class LookupCache {
 
   /** Start looking up users not cached, without waiting (a send does it before its append). */
   prefetch(users: readonly UserId[]): void {
-    this.nodesOf(users).catch(() => undefined);
+    const now = Date.now();
+    for (const user of users) {
+      const hit = this.entries.get(user);
+      if (hit && hit.expires > now) { this.hits++; continue; }
+      this.lookup(user).catch(() => undefined);
+    }
   }
 
   /** One lookup of `user` at a time: a second caller joins the first, unless it is outdated. */
