@@ -40,5 +40,9 @@ describe('bench smoke run', function () {
     assert.equal(c.duplicated, 0);
     assert.ok(mesh!.sendToDeliver!.count > 0);
     assert.ok(mesh!.timeline.length > 0);
+    // The per-second timeline accounts for every send and error the totals count.
+    assert.equal(mesh!.timeline.reduce((a, t) => a + t.sent, 0), c.sent);
+    assert.equal(mesh!.timeline.reduce((a, t) => a + t.errors, 0), c.errors);
+    assert.ok(mesh!.errorsInWarmup! <= c.errors);
   });
 });

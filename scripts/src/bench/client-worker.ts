@@ -31,7 +31,7 @@ const post = (m: WorkerMsg) => process.send!(m);
 function second(t: number): SecondStats & { hist: Hist } {
   const sec = Math.floor((t - run!.startAt) / 1000);
   let s = seconds.get(sec);
-  if (!s) seconds.set(sec, s = { sec, sent: 0, acked: 0, delivered: 0, deliverHist: '', hist: newHist() });
+  if (!s) seconds.set(sec, s = { sec, sent: 0, acked: 0, errors: 0, delivered: 0, deliverHist: '', hist: newHist() });
   return s;
 }
 
@@ -40,7 +40,7 @@ function flushSeconds(beforeSec?: number): SecondStats[] {
   const out: SecondStats[] = [];
   for (const [sec, s] of seconds) {
     if (beforeSec !== undefined && sec >= beforeSec) continue;
-    out.push({ sec, sent: s.sent, acked: s.acked, delivered: s.delivered, deliverHist: encodeHist(s.hist) });
+    out.push({ sec, sent: s.sent, acked: s.acked, errors: s.errors, delivered: s.delivered, deliverHist: encodeHist(s.hist) });
     s.hist.destroy();
     seconds.delete(sec);
   }
@@ -63,7 +63,10 @@ function onAnswer(cid: string, answer: 1 | 2, now: number, id?: string): void {
   const seq = Number(cid.slice(cid.indexOf('.') + 1));
   if (!(seq < answers.length) || answers[seq] !== 0) return void counts.unknown++;
   answers[seq] = answer;
-  if (answer === 2) return void counts.errors++;
+  if (answer === 2) {
+    counts.errors++;
+    return void second(now).errors++;
+  }
   counts.acked++;
   const sched = firstSched + seq * interval;
   second(now).acked++;
@@ -178,6 +181,7 @@ function startSending(): void {
       } else {
         answers[seq] = 2;
         counts.errors++;
+        second(sched).errors++;
         errorCodes.not_connected = (errorCodes.not_connected ?? 0) + 1;
       }
       seq++;

@@ -18,6 +18,7 @@ function rows(results: RunResult[]): Row[] {
       ['offered msgs/s', (r) => r.offeredRate],
       ['delivered msgs/s', (r) => r.deliveredPerSec],
       ['sent', (r) => r.counts?.sent], ['acked', (r) => r.counts?.acked], ['errors', (r) => r.counts?.errors],
+      ['errors during the warm-up', (r) => r.errorsInWarmup],
       ['unanswered', (r) => r.counts?.unanswered], ['delivered', (r) => r.counts?.delivered],
       ['lost', (r) => r.counts?.lost], ['duplicated', (r) => r.counts?.duplicated],
       ['send→deliver p50 (ms)', (r) => r.sendToDeliver?.p50], ['send→deliver p95 (ms)', (r) => r.sendToDeliver?.p95],

@@ -31,7 +31,10 @@ export interface RunResult {
   /** Idle: RSS growth per connection on each node, KB. */
   rssPerConnKB?: Record<string, number>;
   eventLoop: Record<string, { p99MedianMs: number; p99MaxMs: number; maxMs: number }>;
-  timeline: { sec: number; sent: number; delivered: number; p99Ms: number | null }[];
+  /** Per second: sends scheduled, errors answered (refusals: when they came shows why), deliveries, p99. */
+  timeline: { sec: number; sent: number; errors: number; delivered: number; p99Ms: number | null }[];
+  /** Errors answered during the warm-up (a cold start's refusals), of `counts.errors`. */
+  errorsInWarmup?: number;
 }
 
 export interface AnalyzeInput {
@@ -137,8 +140,10 @@ export function analyze(i: AnalyzeInput): RunResult {
     for (const s of list) addEncoded(h, s.deliverHist);
     const p99 = summarize(h).p99;
     h.destroy();
-    return { sec, sent: list.reduce((a, s) => a + s.sent, 0), delivered: list.reduce((a, s) => a + s.delivered, 0), p99Ms: p99 };
+    const sum = (k: 'sent' | 'errors' | 'delivered') => list.reduce((a, s) => a + (s[k] ?? 0), 0);
+    return { sec, sent: sum('sent'), errors: sum('errors'), delivered: sum('delivered'), p99Ms: p99 };
   });
+  result.errorsInWarmup = result.timeline.filter((t) => t.sec < i.o.warmupS).reduce((a, t) => a + t.errors, 0);
   // Delivered per second over the measured part of the send window (after warm-up).
   const measured = result.timeline.filter((t) => t.sec >= i.o.warmupS && t.sec < i.o.durationS);
   result.deliveredPerSec = measured.length ? Math.round(measured.reduce((a, t) => a + t.delivered, 0) / measured.length) : 0;

@@ -41,7 +41,8 @@ export type ParentMsg = InitMsg | RunMsg | { type: 'finish' } | { type: 'exit' }
 export interface Ready { type: 'ready'; connected: number; failed: number; connectMs: number; firstError?: string }
 
 /** One second of the run (by monotonic second since startAt), as seen by one worker. */
-export interface SecondStats { sec: number; sent: number; acked: number; delivered: number; deliverHist: string }
+/** One second of the run: sends scheduled in it; acks, errors and deliveries that arrived in it. */
+export interface SecondStats { sec: number; sent: number; acked: number; errors: number; delivered: number; deliverHist: string }
 
 export interface Counts { sent: number; acked: number; errors: number; delivered: number; duplicates: number; unknown: number }
 
