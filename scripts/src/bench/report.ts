@@ -52,13 +52,13 @@ export function markdownTable(results: RunResult[]): string {
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-/** Two stacked panels over seconds: delivered msgs/s, and p99 send→deliver (ms, log scale). */
+/** Two stacked panels over seconds: delivered msgs/s (dashed: errors/s, i.e. refusals), and p99 send→deliver (ms, log scale). */
 export function svgChart(title: string, results: RunResult[]): string {
   const W = 760, H = 220, L = 70, R = 20, T = 30, gap = 50;
   const maxSec = Math.max(1, ...results.flatMap((r) => r.timeline.map((t) => t.sec + 1)));
   const x = (sec: number) => L + ((sec + 0.5) / maxSec) * (W - L - R);
-  const panel = (top: number, label: string, values: (r: RunResult) => [number, number][], log: boolean) => {
-    const all = results.flatMap((r) => values(r).map(([, v]) => v)).filter((v) => v > 0);
+  const panel = (top: number, label: string, values: (r: RunResult) => [number, number][], log: boolean, dashed?: (r: RunResult) => [number, number][]) => {
+    const all = results.flatMap((r) => [...values(r), ...(dashed?.(r) ?? [])].map(([, v]) => v)).filter((v) => v > 0);
     const hi = Math.max(1, ...all);
     const lo = log ? Math.max(0.1, Math.min(...all, hi) / 1.5) : 0;
     const y = (v: number) => top + H - (log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi * 1.1) - Math.log10(lo)) : v / (hi * 1.1)) * H;
@@ -66,9 +66,14 @@ export function svgChart(title: string, results: RunResult[]): string {
     const parts = [`<text x="${L}" y="${top - 8}" font-size="13">${esc(label)}</text>`,
       `<rect x="${L}" y="${top}" width="${W - L - R}" height="${H}" fill="none" stroke="#999"/>`,
       ...ticks.map((t) => `<text x="${L - 6}" y="${y(t) + 4}" font-size="11" text-anchor="end">${t >= 100 ? Math.round(t).toLocaleString('en-US') : t.toFixed(1)}</text><line x1="${L}" x2="${W - R}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/>`)];
+    const line = (pairs: [number, number][], k: number, dash: string) => {
+      const pts = pairs.map(([s, v]) => `${x(s).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+      parts.push(`<polyline fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2"${dash} points="${pts}"/>`);
+    };
     results.forEach((r, k) => {
-      const pts = values(r).map(([s, v]) => `${x(s).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-      parts.push(`<polyline fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2" points="${pts}"/>`);
+      line(values(r), k, '');
+      const d = dashed?.(r);
+      if (d?.some(([, v]) => v > 0)) line(d, k, ' stroke-dasharray="5,4"');
     });
     return parts.join('\n');
   };
@@ -78,7 +83,8 @@ export function svgChart(title: string, results: RunResult[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${W / 2}" y="16" font-size="14" text-anchor="middle">${esc(title)}</text>
-${panel(T + 10, 'delivered msgs/s', (r) => r.timeline.map((t) => [t.sec, t.delivered]), false)}
+${panel(T + 10, 'delivered msgs/s (dashed: errors/s, the sends refused)', (r) => r.timeline.map((t) => [t.sec, t.delivered]), false,
+    (r) => r.timeline.map((t) => [t.sec, t.errors ?? 0]))}
 ${panel(top2, 'p99 send→deliver (ms, log scale)', (r) => r.timeline.filter((t) => t.p99Ms !== null).map((t) => [t.sec, t.p99Ms!]), true)}
 <text x="${W - R}" y="${height - 8}" font-size="11" text-anchor="end">seconds since the first scheduled send</text>
 ${legend}
