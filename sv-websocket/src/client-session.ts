@@ -239,19 +239,23 @@ export class ClientSession {
 
   private sendRaw(frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    // A client that does not read must not grow our memory: close it instead.
-    if (this.ws.bufferedAmount > this.deps.limits.maxBufferedBytes) return this.close(CLOSE.SLOW_CONSUMER);
-    this.deps.metrics.framesOut.inc();
-    // One write for every frame this connection gets in this turn: a completed log batch acks and
-    // delivers hundreds of messages in one go, often several to one connection, and each frame
-    // written alone is a system call through the whole TCP stack. The uncork runs once the
-    // turn's promise callbacks are done (process.nextTick after microtasks). docs/benchmarks.md,
-    // session 8: p99 at 15,000 msgs/s 277-286 ms instead of 609-975.
-    if (this.socket && !this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
+    if (!this.corked) {
+      // A client that does not read must not grow our memory: close it instead. Checked at the
+      // first frame of a turn, so it counts what the kernel did not take in earlier turns, not
+      // this turn's frames waiting for the uncork.
+      if (this.ws.bufferedAmount > this.deps.limits.maxBufferedBytes) return this.close(CLOSE.SLOW_CONSUMER);
+      // One write for every frame this connection gets in this turn: a completed log batch acks
+      // and delivers hundreds of messages in one go, often several to one connection, and each
+      // frame written alone is a system call through the whole TCP stack. The uncork runs once
+      // the turn's promise callbacks are done (process.nextTick after microtasks).
+      // docs/benchmarks.md, session 8: p99 at 15,000 msgs/s 277-286 ms instead of 609-975.
+      if (this.socket) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(this.uncork);
+      }
     }
+    this.deps.metrics.framesOut.inc();
     this.ws.send(frame);
   }
 

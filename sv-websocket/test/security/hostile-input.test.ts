@@ -213,6 +213,19 @@ describe('security: hostile input', function () {
       await nodesUp();
     });
 
+    it('keeps a client that reads, when one turn sends it more than MAX_BUFFERED_BYTES', async () => {
+      // 200 sends in one burst become one log batch, and its completion hands ~220 KB to the
+      // reader in one turn of the node's event loop, while its socket is corked (client-session.ts).
+      // Only what the kernel did not take in earlier turns counts against the 64 KB limit.
+      const [reader, writer] = [uniqueUser('reader'), uniqueUser('writer')];
+      const receiving = await connect(1, reader);
+      const sending = await connect(1, writer);
+      const body = 'y'.repeat(1000);
+      for (let i = 0; i < 200; i++) sending.send({ type: 'send', to: reader, body, cid: `b-${i}` });
+      for (let i = 0; i < 200; i++) await receiving.next('message', (m) => m.cid === `b-${i}`, 30_000);
+      await stillUsable(receiving);
+    });
+
     it('terminates a connection that never answers pings (half-open)', async () => {
       const mute = await open(2, { autoPong: false });
       mute.send({ type: 'hello', user: uniqueUser('mute') });
