@@ -8,27 +8,40 @@
  * backlog drains, the same cid is accepted and stored once.
  */
 import assert from 'node:assert/strict';
-import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { clientsOf, startMesh, uniqueUser, type Mesh, type MeshOptions } from '../helpers/mesh.ts';
+import type { ServiceProcess } from '@chat/shared/service-process';
 import { withPg } from '@chat/shared/testing/postgres';
 import { expectStoredExactlyOnce } from '../helpers/stored.ts';
 import { eventually, metricValue } from '../helpers/faults.ts';
 
-describe('faults: a node past MAX_PENDING_DELIVERIES refuses sends until its deliveries drain', function () {
-  this.timeout(90_000);
-  let mesh: Mesh;
-  const clients = clientsOf(() => mesh);
-
+/**
+ * A mesh for one suite whose tests freeze `frozen(mesh)` with SIGSTOP: it is thawed before the
+ * mesh stops, whatever a test left behind.
+ */
+function meshWithFrozen(opts: MeshOptions, frozen: (mesh: Mesh) => ServiceProcess | undefined) {
+  let mesh: Mesh | undefined;
+  const current = () => mesh!;
+  const clients = clientsOf(current);
   before(async function () {
     this.timeout(180_000);
-    mesh = await startMesh({ nodes: [{ MAX_PENDING_DELIVERIES: '2' }, {}] });
+    mesh = await startMesh(opts);
   });
   after(async () => {
-    if (mesh?.nodes[1]?.child.exitCode === null) mesh.nodes[1].child.kill('SIGCONT');
+    const p = mesh && frozen(mesh);
+    if (p?.child.exitCode === null) p.child.kill('SIGCONT');
     await clients.closeAll();
     await mesh?.stop();
   });
+  return { mesh: current, clients };
+}
+
+describe('faults: a node past MAX_PENDING_DELIVERIES refuses sends until its deliveries drain', function () {
+  this.timeout(90_000);
+  const suite = meshWithFrozen({ nodes: [{ MAX_PENDING_DELIVERIES: '2' }, {}] }, (m) => m.nodes[1]);
+  const clients = suite.clients;
 
   it('answers unavailable with the cid, stores nothing for it, and accepts the retry once drained', async () => {
+    const mesh = suite.mesh();
     const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
     const alice = await clients.connect(0, a);
     const bob = await clients.connect(1, b);
@@ -66,20 +79,11 @@ describe('faults: a node past MAX_PENDING_DELIVERIES refuses sends until its del
 
 describe('faults: a node whose log is LOG_MAX_WAIT_MS behind refuses sends at once until it catches up', function () {
   this.timeout(90_000);
-  let mesh: Mesh;
-  const clients = clientsOf(() => mesh);
-
-  before(async function () {
-    this.timeout(180_000);
-    mesh = await startMesh({ nodes: [{ LOG_MAX_WAIT_MS: '300' }] });
-  });
-  after(async () => {
-    if (mesh?.persist.child.exitCode === null) mesh.persist.child.kill('SIGCONT');
-    await clients.closeAll();
-    await mesh?.stop();
-  });
+  const suite = meshWithFrozen({ nodes: [{ LOG_MAX_WAIT_MS: '300' }] }, (m) => m.persist);
+  const clients = suite.clients;
 
   it('answers unavailable with the cid well before the write times out, and accepts the retry once the log answers', async () => {
+    const mesh = suite.mesh();
     const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
     const alice = await clients.connect(0, a);
     const node = mesh.nodes[0]!;
