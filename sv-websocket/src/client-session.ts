@@ -63,7 +63,7 @@ export class ClientSession {
   private corked = false;
 
   /** `socket`: the connection's TCP socket, corked while a turn's frames gather (see sendRaw). */
-  constructor(private readonly ws: WebSocket, private readonly deps: SessionDeps, private readonly socket?: Duplex) {
+  constructor(private readonly ws: WebSocket, private readonly deps: SessionDeps, private readonly socket: Duplex) {
     this.logger = deps.logger.child({ connId: this.connId });
     this.bucket = new TokenBucket(deps.limits.rateLimitPerSec, deps.limits.rateLimitBurst);
     this.helloTimer = setTimeout(() => this.close(CLOSE.UNAUTHORIZED), deps.limits.helloTimeoutMs);
@@ -249,11 +249,9 @@ export class ClientSession {
       // frame written alone is a system call through the whole TCP stack. The uncork runs once
       // the turn's promise callbacks are done (process.nextTick after microtasks).
       // docs/benchmarks.md, session 8: p99 at 15,000 msgs/s 277-286 ms instead of 609-975.
-      if (this.socket) {
-        this.corked = true;
-        this.socket.cork();
-        process.nextTick(this.uncork);
-      }
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
     }
     this.deps.metrics.framesOut.inc();
     this.ws.send(frame);
@@ -261,7 +259,7 @@ export class ClientSession {
 
   private readonly uncork = (): void => {
     this.corked = false;
-    this.socket!.uncork();
+    this.socket.uncork();
   };
 
   /** Close with one of CLOSE's codes. */

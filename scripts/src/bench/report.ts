@@ -84,7 +84,7 @@ export function svgChart(title: string, results: RunResult[]): string {
 <rect width="100%" height="100%" fill="white"/>
 <text x="${W / 2}" y="16" font-size="14" text-anchor="middle">${esc(title)}</text>
 ${panel(T + 10, 'delivered msgs/s (dashed: errors/s, the sends refused)', (r) => r.timeline.map((t) => [t.sec, t.delivered]), false,
-    (r) => r.timeline.map((t) => [t.sec, t.errors ?? 0]))}
+    (r) => r.timeline.map((t) => [t.sec, t.errors]))}
 ${panel(top2, 'p99 send→deliver (ms, log scale)', (r) => r.timeline.filter((t) => t.p99Ms !== null).map((t) => [t.sec, t.p99Ms!]), true)}
 <text x="${W - R}" y="${height - 8}" font-size="11" text-anchor="end">seconds since the first scheduled send</text>
 ${legend}

@@ -140,7 +140,7 @@ export function analyze(i: AnalyzeInput): RunResult {
     for (const s of list) addEncoded(h, s.deliverHist);
     const p99 = summarize(h).p99;
     h.destroy();
-    const sum = (k: 'sent' | 'errors' | 'delivered') => list.reduce((a, s) => a + (s[k] ?? 0), 0);
+    const sum = (k: 'sent' | 'errors' | 'delivered') => list.reduce((a, s) => a + s[k], 0);
     return { sec, sent: sum('sent'), errors: sum('errors'), delivered: sum('delivered'), p99Ms: p99 };
   });
   result.errorsInWarmup = result.timeline.filter((t) => t.sec < i.o.warmupS).reduce((a, t) => a + t.errors, 0);
