@@ -5,15 +5,16 @@
  * only after the rows up to it are committed in Postgres; a database error retries the same
  * records with capped exponential backoff until they land or the partition is no longer ours.
  *
- * kafkajs hands over one batch per partition per fetch; each is cut into chunks of at most
- * `maxChunk` rows, and the offset moves after each chunk's commit, so a long batch makes progress
- * and a retry repeats one chunk only. Under light load those batches are small (a few records per
- * partition per fetch), and one statement each would make the statement count, not the rows, the
- * limit. So every partition's batch is handled at once, and their chunks meet in `concurrency`
- * insert lanes (natural batching, DESIGN.md): while a lane's statement is in flight, the chunks
- * arriving for it are merged into its next one (up to `maxChunk` rows). A merged statement
- * commits or fails as a whole; each chunk in it then resolves its offset, or retries on its own.
- * Partitions are independent (a conversation lives in one), so lanes run side by side on
+ * kafkajs hands over one batch per partition per fetch, cut here into chunks of at most
+ * `maxChunk` rows. `eachBatch` hands them to a PartitionPipeline and returns, so kafkajs fetches
+ * the next batch while this one is stored; the pipeline keeps each partition in offset order (one
+ * statement in flight per partition, the chunks that arrive meanwhile merged into the next). Under
+ * load a fetch carries a few records per partition, and one statement each would make the
+ * statement count, not the rows, the limit. So partitions' statements also meet in `concurrency`
+ * insert lanes (natural batching, DESIGN.md): while a lane's statement is in flight, what arrives
+ * for it is merged into its next one (up to `maxChunk` rows). A merged statement commits or fails
+ * as a whole; each partition's part of it then moves that partition's offset, or retries on its
+ * own. Partitions are independent (a conversation lives in one), so lanes run side by side on
  * separate connections; a partition always uses the same lane.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
@@ -21,6 +22,7 @@ import { NaturalBatcher } from '@chat/shared/batcher';
 import { decodeRecordValue, seqFromOffset } from '@chat/shared/kafka-log';
 import type { Logger } from '@chat/shared/logger';
 import type { Message } from '@chat/shared/types';
+import { PartitionPipeline } from './partition-pipeline.ts';
 import type { LoggedInsertResult, MessageStore } from './store.ts';
 
 export interface KafkaConsumerOptions {
@@ -78,12 +80,18 @@ export interface ConsumerStats {
 const POLL_MS = 100;
 /** Partition batches kafkajs hands over at once; they wait in the insert lanes, merged. */
 const PARTITIONS_AT_ONCE = 32;
+/** Rows fetched and waiting per partition, in `maxChunk`s, before fetching that partition pauses. */
+const QUEUED_CHUNKS = 2;
 
 export class KafkaPersistConsumer {
   readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0, lagMs: 0 };
   private readonly log: Logger;
   private readonly maxChunk: number;
   private readonly lanes: NaturalBatcher<Message[], void>[];
+  /** Fetched records per partition, in offset order, on their way into Postgres. */
+  private readonly pipeline: PartitionPipeline<Message>;
+  /** Per partition, the newest batch kafkajs handed over: its liveness checks, heartbeat and commit. */
+  private readonly payloads = new Map<number, EachBatchPayload>();
   private joined = false;
   private partitions: number[] = [];
 
@@ -110,6 +118,12 @@ export class KafkaPersistConsumer {
         return chunks.map(() => undefined);
       },
     }));
+    this.pipeline = new PartitionPipeline<Message>({
+      maxRows: this.maxChunk,
+      maxQueuedRows: this.maxChunk * QUEUED_CHUNKS,
+      flush: (partition, msgs, firstOffset) => this.insertUntilStored(partition, msgs, firstOffset),
+      stored: (partition, lastOffset, records) => this.onStored(partition, lastOffset, records),
+    });
     this.consumer = this.createConsumer();
   }
 
@@ -130,6 +144,8 @@ export class KafkaPersistConsumer {
       this.partitions = [...(payload.memberAssignment[opts.topic] ?? [])].sort((a, b) => a - b);
       // Offsets of partitions another member now owns are not ours to commit at stop.
       for (const partition of this.stored.keys()) if (!this.partitions.includes(partition)) this.stored.delete(partition);
+      // The new generation fetches from the committed offsets: what waits would be fetched again.
+      this.pipeline.drop();
       this.log.info({ partitions: this.partitions, memberId: payload.memberId }, 'joined consumer group');
     });
     consumer.on(CRASH, ({ payload }) => {
@@ -195,12 +211,14 @@ export class KafkaPersistConsumer {
     }
   }
 
-  /** Finish the chunk in hand, commit what is stored, leave the group. */
+  /** Finish the statements in flight, commit what is stored, leave the group. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.commitTimer);
+    // What waits is not stored, so not committed: the next owner of its partition fetches it again.
+    this.pipeline.drop();
+    await this.pipeline.idle();
     await this.commitStored();
-    // Chunks still in flight commit their own offsets when they finish (handleBatch).
     await this.consumer.disconnect();
   }
 
@@ -220,22 +238,40 @@ export class KafkaPersistConsumer {
     }
   }
 
+  /**
+   * Hand the batch to the partition's pipeline and return, so kafkajs fetches on meanwhile. The
+   * offset is resolved at once: with autoCommit off that only moves kafkajs's fetch position. What
+   * is committed moves once the rows are stored (onStored).
+   */
   private async handleBatch(p: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = p.batch;
+    this.payloads.set(partition, p);
     for (let start = 0; start < messages.length; start += this.maxChunk) {
-      if (!p.isRunning() || p.isStale()) return;
+      if (this.stopping || !p.isRunning() || p.isStale()) return;
       const records = messages.slice(start, start + this.maxChunk);
-      const msgs = this.decode(topic, partition, records);
-      if (msgs.length > 0 && !(await this.insertUntilStored(p, msgs, records[0]!.offset))) return;
-      this.stats.records += records.length;
-      const last = records[records.length - 1]!.offset;
-      p.resolveOffset(last);
-      this.stored.set(partition, (BigInt(last) + 1n).toString());
-      this.uncommitted = true;
-      // The timer commits. Stopping (or with KAFKA_COMMIT_INTERVAL_MS=0) the chunk commits at once,
-      // through the batch's own commit: consumer.commitOffsets does nothing once stop() began.
-      if (this.stopping || this.opts.commitIntervalMs === 0) await p.commitOffsetsIfNecessary(p.uncommittedOffsets());
-      await p.heartbeat();
+      const lastOffset = records[records.length - 1]!.offset;
+      p.resolveOffset(lastOffset);
+      await this.pipeline.push(partition, {
+        items: this.decode(topic, partition, records), records: records.length, firstOffset: records[0]!.offset, lastOffset,
+      });
+    }
+    await p.heartbeat();
+  }
+
+  /** A partition's rows up to `lastOffset` are stored: commit past it (now, or at the next tick). */
+  private async onStored(partition: number, lastOffset: string, records: number): Promise<void> {
+    this.stats.records += records;
+    // A statement that finished after a rebalance took the partition away: not ours to commit.
+    if (!this.partitions.includes(partition)) return;
+    const offset = (BigInt(lastOffset) + 1n).toString();
+    this.stored.set(partition, offset);
+    this.uncommitted = true;
+    if (this.opts.commitIntervalMs !== 0 || this.stopping) return;
+    // KAFKA_COMMIT_INTERVAL_MS=0: through the batch's own commit, which also works while stopping.
+    try {
+      await this.payloads.get(partition)?.commitOffsetsIfNecessary({ topics: [{ topic: this.opts.topic, partitions: [{ partition, offset }] }] });
+    } catch (err) {
+      this.log.warn({ err, partition, offset }, 'could not commit offsets; will retry');
     }
   }
 
@@ -254,9 +290,9 @@ export class KafkaPersistConsumer {
     return out;
   }
 
-  /** True once stored; false when the partition stopped being ours (stop, rebalance, seek) first. */
-  private async insertUntilStored(p: EachBatchPayload, msgs: Message[], firstOffset: string): Promise<boolean> {
-    const { partition } = p.batch;
+  /** True once stored (at once when there is nothing to store); false when the partition stopped being ours (stop, rebalance, seek) first. */
+  private async insertUntilStored(partition: number, msgs: Message[], firstOffset: string): Promise<boolean> {
+    if (msgs.length === 0) return true;
     let delay = this.opts.retryInitialMs ?? 200;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -265,7 +301,7 @@ export class KafkaPersistConsumer {
         return true;
       } catch (err) {
         this.log.warn({ err, partition, firstOffset, rows: msgs.length, attempt, retryInMs: delay }, 'insert failed, retrying the same records');
-        if (!(await this.backoff(p, delay))) return false;
+        if (!(await this.backoff(partition, delay))) return false;
         delay = Math.min(delay * 2, this.opts.retryMaxMs ?? 5000);
       }
     }
@@ -295,17 +331,25 @@ export class KafkaPersistConsumer {
   }
 
   /**
-   * Wait `ms` while heartbeating (kafkajs throttles it to heartbeatInterval). False as soon as the
-   * batch is no longer ours. A rebalance makes heartbeat() throw, which kafkajs handles by rejoining;
-   * nothing was resolved, so the records are fetched again by whoever gets the partition.
+   * Wait `ms` while heartbeating (kafkajs throttles it to heartbeatInterval): while the database
+   * fails, the partition's pipeline fills and its eachBatch waits, so kafkajs's own loop does not
+   * heartbeat. False as soon as the partition is no longer ours (stop, rebalance, seek). A
+   * rebalance makes heartbeat() throw: the partition's waiting records are dropped, and its
+   * eachBatch's own heartbeat throws to kafkajs, which rejoins. Nothing unstored was committed, so
+   * whoever gets the partition fetches those records again.
    */
-  private async backoff(p: EachBatchPayload, ms: number): Promise<boolean> {
+  private async backoff(partition: number, ms: number): Promise<boolean> {
     const until = Date.now() + ms;
     for (;;) {
-      if (!p.isRunning() || p.isStale()) return false;
+      const p = this.payloads.get(partition);
+      if (!p || this.stopping || !this.partitions.includes(partition) || !p.isRunning() || p.isStale()) return false;
       const left = until - Date.now();
       if (left <= 0) return true;
-      await p.heartbeat();
+      try {
+        await p.heartbeat();
+      } catch {
+        return false;
+      }
       await new Promise((r) => setTimeout(r, Math.min(left, POLL_MS)));
     }
   }

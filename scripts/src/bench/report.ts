@@ -25,6 +25,8 @@ function rows(results: RunResult[]): Row[] {
       ['send→deliver p99 (ms)', (r) => r.sendToDeliver?.p99], ['send→deliver max (ms)', (r) => r.sendToDeliver?.max],
       ['send→ack p50 (ms)', (r) => r.sendToAck?.p50], ['send→ack p99 (ms)', (r) => r.sendToAck?.p99], ['send→ack max (ms)', (r) => r.sendToAck?.max],
       ['persist lag p50 (ms)', (r) => r.persistLag?.p50], ['persist lag p99 (ms)', (r) => r.persistLag?.p99],
+      // Sampled acked messages not found in Postgres by the end of the grace period.
+      ['persist lag samples never stored', (r) => r.persistLag?.unseen],
       ['service CPU per msg (µs)', (r) => r.cpuPerMessageUs],
     );
   }

@@ -144,19 +144,26 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
   it('a consumer stopped mid-stream hands over to another: nothing lost, nothing stored twice', async () => {
     const a = await start('g-handover');
     const produced: Produced[] = [];
+    // Producing goes on until the first consumer has stopped, and for five batches after.
+    let stopped = false;
     const producing = (async () => {
-      for (let i = 0; i < 30; i++) produced.push(...await produce(producer, topic, messages(100, `h${i}`)));
+      for (let i = 0, after = 0; after < 5; i++) {
+        produced.push(...await produce(producer, topic, messages(100, `h${i}`)));
+        if (stopped) after++;
+      }
     })();
     await waitFor('the first consumer stored some rows', async () => (await countRows(url)) >= 300);
     await a.consumer.stop();
+    stopped = true;
     const stoppedAt = await countRows(url);
     const b = await start('g-handover');
     await producing;
-    await waitFor('3,000 rows', async () => (await countRows(url)) === 3000, 30_000, () => [a.consumer.stats, b.consumer.stats]);
+    const total = produced.length;
+    await waitFor(`${total} rows`, async () => (await countRows(url)) === total, 30_000, () => [a.consumer.stats, b.consumer.stats]);
     await assertStoredExactly(produced, 0);
-    assert.ok(stoppedAt < 3000, 'stopped before the end of the stream');
+    assert.ok(stoppedAt < total, 'stopped before the end of the stream');
     assert.equal(a.consumer.stats.inserted, stoppedAt, 'nothing stored after stop');
-    assert.equal(b.consumer.stats.inserted, 3000 - stoppedAt);
+    assert.equal(b.consumer.stats.inserted, total - stoppedAt);
     // The stop committed exactly what was stored: the successor re-read none of it.
     assert.equal(b.consumer.stats.duplicates, 0);
   });
