@@ -80,8 +80,8 @@ export interface ConsumerStats {
 const POLL_MS = 100;
 /** Partition batches kafkajs hands over at once; they wait in the insert lanes, merged. */
 const PARTITIONS_AT_ONCE = 32;
-/** Rows fetched and waiting per partition, in `maxChunk`s, before fetching that partition pauses. */
-const QUEUED_CHUNKS = 2;
+/** Rows fetched and waiting, all partitions together, in `maxChunk`s, before fetching pauses. */
+const QUEUED_CHUNKS = 1;
 
 export class KafkaPersistConsumer {
   readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0, lagMs: 0 };

@@ -10,8 +10,9 @@
  *   (seq follows the offset, and readers page by seq);
  * - batches that arrive meanwhile wait, and the next flush takes all of them, up to `maxRows`: a
  *   slow insert makes the next one bigger instead of the persister falling behind;
- * - past `maxQueuedRows` waiting in a partition, `push` waits for room, so a stalled database
- *   stops the fetching instead of filling memory.
+ * - past `maxQueuedRows` waiting in all partitions together, `push` waits for room, so a stalled
+ *   or slower database pauses the fetching instead of filling memory (a backlog drain over 60
+ *   partitions held 667 MB with a bound of 4,000 rows per partition).
  */
 
 export interface Chunk<T> {
@@ -26,7 +27,7 @@ export interface Chunk<T> {
 export interface PipelineOptions<T> {
   /** Most items per flush; a single chunk larger than this still goes whole. */
   maxRows: number;
-  /** Items waiting (not in flight) in one partition before `push` waits. */
+  /** Items waiting (not in flight), all partitions together, before `push` waits. */
   maxQueuedRows: number;
   /**
    * Store `items` (the chunks' items in order, possibly none). True once stored; false when the
@@ -46,24 +47,26 @@ interface PartitionState<T> {
   queuedRows: number;
   /** The flush in flight, if any. */
   flushing: Promise<void> | undefined;
-  /** `push` calls waiting for room. */
-  roomWaiters: (() => void)[];
 }
 
 export class PartitionPipeline<T> {
   private readonly partitions = new Map<number, PartitionState<T>>();
+  /** Items waiting in all partitions. */
+  private queuedRows = 0;
+  /** `push` calls waiting for room. */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: PipelineOptions<T>) {}
 
-  /** Queue a chunk behind the partition's earlier ones; resolves once the partition has room. */
+  /** Queue a chunk behind the partition's earlier ones; resolves once no more than `maxQueuedRows` wait. */
   async push(partition: number, chunk: Chunk<T>): Promise<void> {
     const s = this.state(partition);
     s.queue.push(chunk);
     s.queuedRows += chunk.items.length;
+    this.queuedRows += chunk.items.length;
     this.startFlush(partition, s);
-    while (s.queuedRows > this.opts.maxQueuedRows && s.queue.length > 0) {
-      await new Promise<void>((resolve) => s.roomWaiters.push(resolve));
-    }
+    // Every partition with items waiting has a flush in flight, so room comes as they finish.
+    while (this.queuedRows > this.opts.maxQueuedRows) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Forget what waits (not what is in flight) in `partition`, or in every partition. */
@@ -71,10 +74,11 @@ export class PartitionPipeline<T> {
     const states = partition === undefined ? [...this.partitions.values()] : [this.partitions.get(partition)];
     for (const s of states) {
       if (!s) continue;
+      this.queuedRows -= s.queuedRows;
       s.queue = [];
       s.queuedRows = 0;
-      for (const wake of s.roomWaiters.splice(0)) wake();
     }
+    this.wakeWaiters();
   }
 
   /** Resolves once no flush is in flight (what waits behind keeps flushing meanwhile; drop it first). */
@@ -88,7 +92,7 @@ export class PartitionPipeline<T> {
 
   private state(partition: number): PartitionState<T> {
     let s = this.partitions.get(partition);
-    if (!s) this.partitions.set(partition, s = { queue: [], queuedRows: 0, flushing: undefined, roomWaiters: [] });
+    if (!s) this.partitions.set(partition, s = { queue: [], queuedRows: 0, flushing: undefined });
     return s;
   }
 
@@ -106,10 +110,16 @@ export class PartitionPipeline<T> {
     while (count < s.queue.length && rows + s.queue[count]!.items.length <= this.opts.maxRows) rows += s.queue[count++]!.items.length;
     const taken = s.queue.splice(0, count);
     s.queuedRows -= rows;
-    for (const wake of s.roomWaiters.splice(0)) wake();
+    this.queuedRows -= rows;
+    this.wakeWaiters();
     const items = taken.length === 1 ? taken[0]!.items : taken.flatMap((c) => c.items);
     const ok = await this.opts.flush(partition, items, taken[0]!.firstOffset).catch(() => false);
     if (!ok) return this.drop(partition);
     await this.opts.stored(partition, taken[taken.length - 1]!.lastOffset, taken.reduce((n, c) => n + c.records, 0));
+  }
+
+  /** Let waiting `push` calls check for room again. */
+  private wakeWaiters(): void {
+    for (const wake of this.roomWaiters.splice(0)) wake();
   }
 }

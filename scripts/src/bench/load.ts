@@ -39,7 +39,7 @@ class Workers {
 
   constructor(n: number) {
     this.procs = Array.from({ length: n }, (_, w) => {
-      const p = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const p = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean)], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       p.on('message', (m: WorkerMsg) => { for (const h of this.handlers) h(w, m); });
       return p;
     });

@@ -71,6 +71,21 @@ describe('PartitionPipeline', () => {
     assert.deepEqual(stored, [[0, '2', 3]]);
   });
 
+  it('makes push wait while more than maxQueuedRows wait in all partitions together, until a flush takes them', async () => {
+    const { pipeline, calls } = harness(100, 2);
+    await pipeline.push(0, chunk(0, [1]));
+    await pipeline.push(1, chunk(0, [10]));
+    await pipeline.push(0, chunk(1, [2]));
+    await pipeline.push(1, chunk(1, [11]));
+    let resumed = false;
+    const fifth = pipeline.push(0, chunk(2, [3])).then(() => { resumed = true; });
+    await tick();
+    assert.equal(resumed, false, '3 rows wait (2 in partition 0, 1 in partition 1): over the limit of 2');
+    calls.find((c) => c.partition === 1)!.done(true);
+    await fifth;
+    assert.deepEqual(calls.map((c) => [c.partition, c.items]), [[0, [1]], [1, [10]], [1, [11]]], 'partition 1 taking its row made room');
+  });
+
   it('makes push wait while more than maxQueuedRows wait in the partition, until a flush takes them', async () => {
     const { pipeline, calls } = harness(100, 2);
     await pipeline.push(0, chunk(0, [1]));
