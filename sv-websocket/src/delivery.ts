@@ -65,6 +65,11 @@ export class Delivery {
    * live instead of only through history.
    */
   async deliver(m: Message, originConn?: ConnId): Promise<void> {
+    // The usual same-node case, without the lookup and forward bookkeeping below (a tenth of
+    // what a node allocated per message at 20,000 msgs/s, docs/benchmarks.md session 9).
+    if (this.cache.cachedOnlyOn(this.selfId, m.to, m.from)) {
+      return this.deliverLocally(m, originConn);
+    }
     this.inFlight++;
     try {
       await this.deliverEverywhere(m, originConn);

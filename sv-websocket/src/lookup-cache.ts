@@ -16,7 +16,7 @@
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import type { Registry } from '@chat/shared/registry';
-import type { NodeInfo, UserId } from '@chat/shared/types';
+import type { NodeId, NodeInfo, UserId } from '@chat/shared/types';
 
 interface CacheEntry {
   nodes: NodeInfo[];
@@ -90,6 +90,17 @@ export class LookupCache {
     this.epoch++;
     this.floor = this.epoch;
     this.invalidatedAt.clear();
+  }
+
+  /**
+   * Whether fresh answers say `a` and `b` are on no node but `nodeId` (or on none); counted as
+   * hits when so, as `nodesOf` would count them. Allocates nothing: it runs once per message.
+   */
+  cachedOnlyOn(nodeId: NodeId, a: UserId, b: UserId): boolean {
+    const now = Date.now();
+    if (!onlyOn(this.entries.get(a), nodeId, now) || (b !== a && !onlyOn(this.entries.get(b), nodeId, now))) return false;
+    this.hits += a === b ? 1 : 2;
+    return true;
   }
 
   /** The nodes holding each user (possibly including this one). */
@@ -169,4 +180,10 @@ export class LookupCache {
     this.entries.delete(user);
     this.entries.set(user, entry);
   }
+}
+
+function onlyOn(entry: CacheEntry | undefined, nodeId: NodeId, now: number): boolean {
+  if (!entry || entry.expires <= now) return false;
+  for (const node of entry.nodes) if (node.nodeId !== nodeId) return false;
+  return true;
 }

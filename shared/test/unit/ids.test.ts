@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { validate, version } from 'uuid';
+import { parse, stringify, validate, version } from 'uuid';
 import { newId } from '../../src/ids.ts';
 
 describe('newId (UUIDv7 from pooled random bytes)', () => {
@@ -8,6 +8,8 @@ describe('newId (UUIDv7 from pooled random bytes)', () => {
     for (const id of ids.slice(0, 100)) {
       assert.ok(validate(id), id);
       assert.equal(version(id), 7);
+      // The text is exactly uuid's canonical form of the same bytes (lower case, dashes in place).
+      assert.equal(stringify(parse(id)), id);
     }
     assert.equal(new Set(ids).size, ids.length);
     for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} < ${ids[i]}`);

@@ -95,6 +95,55 @@ describe('LookupCache: one lookup per user at a time', () => {
   });
 });
 
+describe('Delivery: users cached on this node only', () => {
+  it('delivers locally without asking discovery or counting a pending delivery; counts the cache hits', async () => {
+    const registry = new MemoryRegistry();
+    await registry.renewLease({ nodeId: 'self', url: 'http://127.0.0.1:1' }, 60_000);
+    await registry.updateEntries('self', [{ user: 'alice', connId: 'a1' }, { user: 'bob', connId: 'b1' }], []);
+    const asked: string[][] = [];
+    const counting = Object.assign(Object.create(registry) as MemoryRegistry, {
+      lookup: (users: string[]) => { asked.push(users); return registry.lookup(users); },
+    });
+    const cache = new LookupCache(counting, 60_000);
+    await cache.nodesOf(['alice', 'bob']);
+    const lookedUp = asked.flat().length;
+    const local = new LocalConnections();
+    const bob = recorder(local, 'bob', 'b1');
+    const client = new InternalClient({ secret: 'x'.repeat(20) });
+    const delivery = new Delivery('self', local, cache, new Forwarder(client, () => {}, silent));
+    const hits = cache.hits;
+    const delivered = delivery.deliver(msg(), 'a1');
+    assert.equal(delivery.pending, 0, 'nothing left in progress');
+    await delivered;
+    assert.deepEqual(bob, [encodeMessageFrame(msg())]);
+    assert.equal(asked.flat().length, lookedUp, 'discovery not asked again');
+    assert.equal(cache.hits, hits + 2, 'one hit per user, as a lookup through the cache counts');
+    await client.close();
+    await registry.close();
+  });
+
+  it('cachedOnlyOn: true only for fresh answers that name no other node', async () => {
+    const registry = new MemoryRegistry();
+    await registry.renewLease({ nodeId: 'self', url: 'http://127.0.0.1:1' }, 60_000);
+    await registry.renewLease({ nodeId: 'other', url: 'http://127.0.0.1:2' }, 60_000);
+    await registry.updateEntries('self', [{ user: 'alice', connId: 'a1' }, { user: 'both', connId: 'x1' }], []);
+    await registry.updateEntries('other', [{ user: 'carol', connId: 'c1' }, { user: 'both', connId: 'x2' }], []);
+    const cache = new LookupCache(registry, 60_000);
+    assert.equal(cache.cachedOnlyOn('self', 'alice', 'alice'), false, 'not cached yet');
+    await cache.nodesOf(['alice', 'carol', 'both', 'nobody']);
+    assert.equal(cache.cachedOnlyOn('self', 'alice', 'alice'), true);
+    assert.equal(cache.cachedOnlyOn('self', 'alice', 'carol'), false, 'carol is elsewhere');
+    assert.equal(cache.cachedOnlyOn('self', 'both', 'alice'), false, 'one of both\'s connections is elsewhere');
+    assert.equal(cache.cachedOnlyOn('self', 'alice', 'ghost'), false, 'ghost was never looked up');
+    cache.invalidate('alice');
+    assert.equal(cache.cachedOnlyOn('self', 'alice', 'alice'), false, 'invalidated');
+    const expiring = new LookupCache(registry, 0);
+    await expiring.nodesOf(['alice']);
+    assert.equal(expiring.cachedOnlyOn('self', 'alice', 'alice'), false, 'expired at once (ttl 0)');
+    await registry.close();
+  });
+});
+
 describe('presence ops', () => {
   it('cancels a connection opened and closed within one batch', () => {
     const out = splitOps([{ add: { user: 'a', connId: '1' } }, { add: { user: 'b', connId: '2' } }, { remove: '1' }, { remove: '9' }]);
