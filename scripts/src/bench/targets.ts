@@ -21,7 +21,7 @@ export const BENCH_SECRET = `bench-cluster-secret-${randomBytes(8).toString('hex
  * alike. The mock answers a fetch with one record batch per partition and finds it by walking the
  * partition's list of batches, so more partitions mean smaller batches and longer walks: with the
  * consumer's fetches overlapping its inserts (session 9), 48 partitions gave a persist lag p99 of
- * 6.2 s at 10,000 msgs/s against 0.4–0.6 s with 6 (docs/benchmarks.md).
+ * 5.9 s at 10,000 msgs/s, 6 a median of 0.65 s over five runs (docs/benchmarks.md).
  */
 export const KAFKA_PARTITIONS = 6;
 
