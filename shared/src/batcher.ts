@@ -30,6 +30,13 @@ export interface BatcherOptions<T, R> {
   concurrency?: number;
   /** Send what a turn of the event loop gathered as one batch (see above). @default false */
   gatherTurn?: boolean;
+  /**
+   * Under load, the least time between the starts of two batches (like Kafka's `linger.ms`):
+   * after a batch of at least `busyBatch` items, the next waits until `ms` after it started, and
+   * takes what arrived meanwhile. Batches are then fewer and bigger; a smaller batch means light
+   * load, and the next goes as soon as it can (no added latency). @default off
+   */
+  linger?: { ms: number; busyBatch: number };
 }
 
 interface Pending<T, R> {
@@ -49,6 +56,9 @@ export class NaturalBatcher<T, R> {
   private readonly concurrency: number;
   private idleWaiters: (() => void)[] = [];
   private pumpScheduled = false;
+  /** When the next batch may start (`linger`), and the timer waiting for it. */
+  private notBefore = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: BatcherOptions<T, R>) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
@@ -119,9 +129,20 @@ export class NaturalBatcher<T, R> {
 
   /** Hand batches to `run` while a slot is free; called on every push and every completion. */
   private pump(): void {
+    if (this.lingerTimer) return;
     while (this.inFlight < this.concurrency && this.queued > 0) {
+      const now = performance.now();
+      if (now < this.notBefore) {
+        this.lingerTimer = setTimeout(() => {
+          this.lingerTimer = undefined;
+          this.pump();
+        }, this.notBefore - now);
+        return;
+      }
       const end = this.batchEnd();
       const batch = this.queue.slice(this.head, end);
+      const { linger } = this.opts;
+      if (linger && batch.length >= linger.busyBatch) this.notBefore = now + linger.ms;
       this.head = end;
       if (this.queued === 0) {
         this.queue = [];

@@ -47,6 +47,7 @@ export interface Config {
   /** Partition count the topic must have; the node refuses to start on another. @default 6 */ kafkaPartitions: number;
   /** High part of every seq; bump it when the topic is recreated or its partition count changes. @default 0 */ kafkaSeqGeneration: number;
   /** A batch Kafka has not acknowledged within this answers `unavailable`. @default 5000 */ kafkaSendTimeoutMs: number;
+  /** Under load, the least time between two produce requests (message-log-kafka.ts); 0 is off. @default 5 */ kafkaLingerMs: number;
   /** kafkajs client id; unset means the node id. */ kafkaClientId: string | undefined;
   logLevel: string;
 }
@@ -83,6 +84,7 @@ const schema = z.object({
   KAFKA_PARTITIONS: env.int(6, 1, 100_000),
   KAFKA_SEQ_GENERATION: env.int(0, 0, MAX_GENERATION),
   KAFKA_SEND_TIMEOUT_MS: env.int(5000, 100, 600_000),
+  KAFKA_LINGER_MS: env.int(5, 0, 1000),
   KAFKA_CLIENT_ID: z.string().min(1).max(255).optional(),
   LOG_LEVEL: env.logLevel(),
 });
@@ -126,6 +128,7 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     kafkaPartitions: c.KAFKA_PARTITIONS,
     kafkaSeqGeneration: c.KAFKA_SEQ_GENERATION,
     kafkaSendTimeoutMs: c.KAFKA_SEND_TIMEOUT_MS,
+    kafkaLingerMs: c.KAFKA_LINGER_MS,
     kafkaClientId: c.KAFKA_CLIENT_ID,
     logLevel: c.LOG_LEVEL,
   };

@@ -59,6 +59,7 @@ await runMain(async () => {
       partitions: config.kafkaPartitions,
       generation: config.kafkaSeqGeneration,
       sendTimeoutMs: config.kafkaSendTimeoutMs,
+      lingerMs: config.kafkaLingerMs,
       onBatch,
     }, logger.child({ module: 'message-log' }));
     // Kafka keeps every produced record, so a repeated (sender, cid) is answered from memory

@@ -35,11 +35,26 @@ export interface KafkaLogOptions {
    * requests in a row. Stays under Kafka's default max.message.bytes (1 MiB). @default 900000
    */
   maxRequestBytes?: number;
+  /**
+   * Under load (a batch of at least BUSY_BATCH messages), the next produce request starts no
+   * sooner than this after the last one, and carries what arrived meanwhile (KAFKA_LINGER_MS;
+   * Kafka's own producers default to `linger.ms` 5 since Kafka 4.0). Fewer, bigger requests: at
+   * 10,000 msgs/s on the mock broker, 5 ms took the persist lag p99 from 0.83 s to 0.33 s and the
+   * CPU per message from 158 to 147 µs (docs/benchmarks.md, session 9). 0 is off. @default 0
+   */
+  lingerMs?: number;
   onBatch?: (size: number, ms: number) => void;
 }
 
 /** What the log needs of a kafkajs producer (tests wrap one to count sends). */
 export type LogProducer = Pick<Producer, 'send' | 'disconnect'>;
+
+/**
+ * A batch this big means load: the linger applies after it. At light load a produce carries a
+ * message or two, and lingering would only add its milliseconds to every ack (p50 1.5 → 4.7 ms at
+ * 1,000 msgs/s with 5 ms applied to every batch).
+ */
+const BUSY_BATCH = 16;
 
 /** Per-record overhead in a record batch, roughly (varints, attributes, headers count). */
 const RECORD_OVERHEAD = 32;
@@ -86,6 +101,7 @@ export class KafkaMessageLog implements MessageLog {
       maxBatch: opts.maxBatch ?? 1000,
       maxQueue: opts.maxQueue ?? 20_000,
       gatherTurn: true,
+      ...(opts.lingerMs ? { linger: { ms: opts.lingerMs, busyBatch: BUSY_BATCH } } : {}),
       run: (messages) => this.produce(messages),
     });
   }

@@ -26,6 +26,42 @@ describe('NaturalBatcher', () => {
     assert.deepEqual(await Promise.all(results), [10, 20, 30, 40]);
   });
 
+  it('with linger, waits after a busy batch until `ms` after its start, and sends what arrived meanwhile as one batch', async () => {
+    const c = controlled();
+    const b = new NaturalBatcher({ run: c.run, maxBatch: 100, maxQueue: 100, gatherTurn: true, linger: { ms: 60, busyBatch: 2 } });
+    const started = performance.now();
+    const busy = [1, 2].map((i) => b.push(i));
+    await new Promise(setImmediate);
+    assert.deepEqual(c.batches, [[1, 2]], 'the batcher was idle: the turn\'s items go at its end');
+    c.releases[0]!();
+    await Promise.all(busy);
+    const next = b.push(3);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(c.batches, [[1, 2]], 'the batch of 2 was busy: the next waits for the linger');
+    const more = b.push(4);
+    await new Promise<void>((resolve) => {
+      const poll = () => (c.batches.length > 1 ? resolve() : setTimeout(poll, 2));
+      poll();
+    });
+    const waited = performance.now() - started;
+    assert.ok(waited >= 55, `the next batch started ${waited.toFixed(1)} ms after the busy one (linger 60)`);
+    assert.deepEqual(c.batches, [[1, 2], [3, 4]], 'what arrived during the linger goes together');
+    c.releases[1]!();
+    assert.deepEqual(await Promise.all([next, more]), [30, 40]);
+    // [3, 4] was busy too; after the linger a lone item is a small batch, and the one after it goes at once.
+    await new Promise((r) => setTimeout(r, 70));
+    const lone = b.push(5);
+    await new Promise(setImmediate);
+    assert.deepEqual(c.batches.at(-1), [5]);
+    c.releases[2]!();
+    await lone;
+    const after = b.push(6);
+    await new Promise(setImmediate);
+    assert.deepEqual(c.batches.at(-1), [6], 'after a small batch, no linger');
+    c.releases[3]!();
+    assert.equal(await after, 60);
+  });
+
   it('with gatherTurn, sends what one turn of the event loop gathered as one batch', async () => {
     const c = controlled();
     const b = new NaturalBatcher({ run: c.run, maxBatch: 100, maxQueue: 100, gatherTurn: true, concurrency: 2 });
