@@ -80,8 +80,6 @@ export interface ConsumerStats {
 const POLL_MS = 100;
 /** Partition batches kafkajs hands over at once; they wait in the insert lanes, merged. */
 const PARTITIONS_AT_ONCE = 32;
-/** Rows fetched and waiting, all partitions together, in `maxChunk`s, before fetching pauses. */
-const QUEUED_CHUNKS = 1;
 
 export class KafkaPersistConsumer {
   readonly stats: ConsumerStats = { records: 0, inserted: 0, duplicates: 0, undecodable: 0, regressions: 0, collisions: 0, insertFailures: 0, lagMs: 0 };
@@ -120,7 +118,8 @@ export class KafkaPersistConsumer {
     }));
     this.pipeline = new PartitionPipeline<Message>({
       maxRows: this.maxChunk,
-      maxQueuedRows: this.maxChunk * QUEUED_CHUNKS,
+      // Fetched rows waiting, all partitions together, before fetching pauses: one statement's worth.
+      maxQueuedRows: this.maxChunk,
       flush: (partition, msgs, firstOffset) => this.insertUntilStored(partition, msgs, firstOffset),
       stored: (partition, lastOffset, records) => this.onStored(partition, lastOffset, records),
     });
