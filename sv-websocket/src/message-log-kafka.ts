@@ -39,8 +39,9 @@ export interface KafkaLogOptions {
    * Under load (a batch of at least BUSY_BATCH messages), the next produce request starts no
    * sooner than this after the last one, and carries what arrived meanwhile (KAFKA_LINGER_MS;
    * Kafka's own producers default to `linger.ms` 5 since Kafka 4.0). Fewer, bigger requests: at
-   * 10,000 msgs/s on the mock broker, 5 ms took the persist lag p99 from 0.83 s to 0.33 s and the
-   * CPU per message from 158 to 147 µs (docs/benchmarks.md, session 9). 0 is off. @default 0
+   * 10,000 msgs/s on the mock broker, 5 ms took the persist lag p99 from a median of 653 ms (two
+   * runs of five above 1 s) to 461 ms (all five under 1 s), and the CPU per message from 157–159
+   * to 153–155 µs (docs/benchmarks.md, session 9). 0 is off. @default 0
    */
   lingerMs?: number;
   onBatch?: (size: number, ms: number) => void;
