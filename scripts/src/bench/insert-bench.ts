@@ -4,6 +4,8 @@
  *   npx tsx scripts/src/bench/insert-bench.ts [--rows 100000] [--batches 500,2000] [--methods bulkCreate,unnest,logged]
  * `logged` is `insertLogged` (Kafka mode: seq given by the log) on a drain-shaped backlog: ROWS / 20
  * conversations, interleaved, so each batch moves many conversations' rows that already exist.
+ * With the embedded server (a child of this process) it also prints Postgres's CPU per row and
+ * per statement: what a batch size saves is the fixed cost of each statement.
  * Uses DATABASE_URL, or starts an embedded Postgres through the test helper.
  */
 import { newId } from '@chat/shared/ids';
@@ -13,6 +15,7 @@ import type { Message, NewMessage } from '@chat/shared/types';
 import { migrate } from '../../../sv-persist/src/migrate.ts';
 import { SequelizeMessageStore, type InsertMethod } from '../../../sv-persist/src/store-sequelize.ts';
 import { flagsToEnv } from '@chat/shared/config';
+import { sampleGroups, type ProcGroup } from './proc-stats.ts';
 
 const flags = flagsToEnv(process.argv.slice(2));
 const ROWS = Number(flags.ROWS ?? 100_000);
@@ -20,6 +23,11 @@ const BATCHES = (flags.BATCHES ?? '500,2000').split(',').map(Number);
 type Method = InsertMethod | 'logged';
 const METHODS = (flags.METHODS ?? 'bulkCreate,unnest').split(',') as Method[];
 const USERS = 1000;
+/** The embedded server's processes (none when DATABASE_URL names another server). */
+const POSTGRES: ProcGroup[] = [{ name: 'postgres', pid: process.pid, descendants: true, comm: 'postgres' }];
+const postgresCpuSec = () => sampleGroups(POSTGRES).postgres!.cpuSec;
+
+interface Measured { rowsPerSec: number; statements: number; postgresCpuSec: number }
 
 function makeMessages(n: number, run: number): NewMessage[] {
   const out: NewMessage[] = [];
@@ -41,7 +49,7 @@ function makeLogged(n: number, run: number): Message[] {
   });
 }
 
-async function measure(method: Method, batch: number, run: number): Promise<number> {
+async function measure(method: Method, batch: number, run: number): Promise<Measured> {
   const url = await createTestDatabase();
   await migrate(url);
   const store = SequelizeMessageStore.connect(url, { insertMethod: method === 'logged' ? 'unnest' : method, poolMax: 2 });
@@ -50,8 +58,10 @@ async function measure(method: Method, batch: number, run: number): Promise<numb
     const insert = method === 'logged' ? (m: NewMessage[]) => store.insertLogged(m as Message[]) : (m: NewMessage[]) => store.insertBatch(m);
     await insert(msgs.slice(0, 10)); // warm the pool
     const started = performance.now();
-    for (let i = 10; i < msgs.length; i += batch) await insert(msgs.slice(i, i + batch));
-    return (ROWS - 10) / ((performance.now() - started) / 1000);
+    const cpuBefore = postgresCpuSec();
+    let statements = 0;
+    for (let i = 10; i < msgs.length; i += batch, statements++) await insert(msgs.slice(i, i + batch));
+    return { rowsPerSec: (ROWS - 10) / ((performance.now() - started) / 1000), statements, postgresCpuSec: postgresCpuSec() - cpuBefore };
   } finally {
     await store.close();
   }
@@ -62,8 +72,13 @@ try {
   let run = 0;
   for (const batch of BATCHES) {
     for (const method of METHODS) {
-      const rate = await measure(method, batch, run++);
-      process.stdout.write(`${method.padEnd(10)} batch=${String(batch).padEnd(5)} ${Math.round(rate).toLocaleString('en-US')} rows/s\n`);
+      const m = await measure(method, batch, run++);
+      const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+      // CPU ticks are 10 ms: the per-row figure needs a run of a second or more of Postgres time.
+      const cpu = m.postgresCpuSec > 0
+        ? `, postgres ${(m.postgresCpuSec * 1e6 / (ROWS - 10)).toFixed(1)} µs/row, ${fmt(m.postgresCpuSec * 1e6 / m.statements)} µs/statement`
+        : '';
+      process.stdout.write(`${method.padEnd(10)} batch=${String(batch).padEnd(5)} ${fmt(m.rowsPerSec)} rows/s${cpu}\n`);
     }
   }
 } finally {
