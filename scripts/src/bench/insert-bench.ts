@@ -15,7 +15,7 @@ import type { Message, NewMessage } from '@chat/shared/types';
 import { migrate } from '../../../sv-persist/src/migrate.ts';
 import { SequelizeMessageStore, type InsertMethod } from '../../../sv-persist/src/store-sequelize.ts';
 import { flagsToEnv } from '@chat/shared/config';
-import { sampleGroups, type ProcGroup } from './proc-stats.ts';
+import { EMBEDDED_POSTGRES, sampleGroups } from './proc-stats.ts';
 
 const flags = flagsToEnv(process.argv.slice(2));
 const ROWS = Number(flags.ROWS ?? 100_000);
@@ -23,9 +23,8 @@ const BATCHES = (flags.BATCHES ?? '500,2000').split(',').map(Number);
 type Method = InsertMethod | 'logged';
 const METHODS = (flags.METHODS ?? 'bulkCreate,unnest').split(',') as Method[];
 const USERS = 1000;
-/** The embedded server's processes (none when DATABASE_URL names another server). */
-const POSTGRES: ProcGroup[] = [{ name: 'postgres', pid: process.pid, descendants: true, comm: 'postgres' }];
-const postgresCpuSec = () => sampleGroups(POSTGRES).postgres!.cpuSec;
+const postgresCpuSec = () => sampleGroups([EMBEDDED_POSTGRES]).postgres!.cpuSec;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 interface Measured { rowsPerSec: number; statements: number; postgresCpuSec: number }
 
@@ -73,7 +72,6 @@ try {
   for (const batch of BATCHES) {
     for (const method of METHODS) {
       const m = await measure(method, batch, run++);
-      const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
       // CPU ticks are 10 ms: the per-row figure needs a run of a second or more of Postgres time.
       const cpu = m.postgresCpuSec > 0
         ? `, postgres ${(m.postgresCpuSec * 1e6 / (ROWS - 10)).toFixed(1)} µs/row, ${fmt(m.postgresCpuSec * 1e6 / m.statements)} µs/statement`

@@ -22,7 +22,7 @@ import { ROUTES } from '@chat/shared/internal-api';
 import { encodeRecordValue, partitionFor, recordKey } from '@chat/shared/kafka-log';
 import type { NewMessage } from '@chat/shared/types';
 import { nowMs, sleep } from './clock.ts';
-import { sampleGroups, type ProcGroup } from './proc-stats.ts';
+import { EMBEDDED_POSTGRES, sampleGroups, type ProcGroup } from './proc-stats.ts';
 import { Progress } from './progress.ts';
 import { round } from './results.ts';
 import { scrape } from './scrape.ts';
@@ -128,7 +128,7 @@ export async function runDrain(opts: { messages: number; direct: boolean; stallS
   progress.note(producedPerSec ? `[persist] ${msgs.length} records in Kafka, ${engines.kafka!.partitions} partitions (${Math.round(producedPerSec)} produced/s); starting sv-persist` : '[persist] starting sv-persist');
   const startedAt = nowMs();
   const persist = await startPersist(engines, { PERSIST_MAX_QUEUE: '1000000' });
-  const groups: ProcGroup[] = [{ name: 'sv-persist', pid: persist.child.pid! }, { name: 'postgres', pid: process.pid, descendants: true, comm: 'postgres' }];
+  const groups: ProcGroup[] = [{ name: 'sv-persist', pid: persist.child.pid! }, EMBEDDED_POSTGRES];
   const cpu0 = sampleGroups(groups);
   const ingest = opts.direct ? ingestBacklog(persist.url, msgs) : Promise.resolve();
   const timeline: { sec: number; rows: number }[] = [];

@@ -70,6 +70,12 @@ function withDescendants(procs: Map<number, StatLine>, pid: number): StatLine[] 
 /** A named set of process roots to sample (each root with its descendants, or alone). */
 export interface ProcGroup { name: string; pid: number; descendants?: boolean; comm?: string }
 
+/**
+ * The embedded Postgres the bench starts (through the test helper, so a descendant of this
+ * process): its postmaster and backends. Finds nothing when DATABASE_URL names another server.
+ */
+export const EMBEDDED_POSTGRES: ProcGroup = { name: 'postgres', pid: process.pid, descendants: true, comm: 'postgres' };
+
 /** One sample per group: CPU seconds since each process started, and the current RSS. */
 export function sampleGroups(groups: ProcGroup[]): Record<string, ProcSample> {
   const procs = allProcs();

@@ -13,7 +13,7 @@ import { startService, type ServiceProcess } from '@chat/shared/service-process'
 import { startTestKafka } from '@chat/shared/testing/kafka';
 import { createTestDatabase } from '@chat/shared/testing/postgres';
 import { freePort } from '@chat/shared/testing/services';
-import type { ProcGroup } from './proc-stats.ts';
+import { EMBEDDED_POSTGRES, type ProcGroup } from './proc-stats.ts';
 
 export const BENCH_SECRET = `bench-cluster-secret-${randomBytes(8).toString('hex')}`;
 /**
@@ -86,7 +86,7 @@ export function startPersist(e: Engines, extra: Record<string, string> = {}, onL
 /** Processes the bench itself started that belong to the mesh: embedded Postgres, the mock broker. */
 function ownEngineGroups(): ProcGroup[] {
   return [
-    { name: 'postgres', pid: process.pid, descendants: true, comm: 'postgres' },
+    EMBEDDED_POSTGRES,
     { name: 'kafka-mock', pid: process.pid, descendants: true, comm: 'mock-cluster' },
   ];
 }
