@@ -22,7 +22,7 @@ export interface Readiness {
 /** Run every check at once, each bounded by `timeoutMs`. */
 export async function checkReadiness(checks: Record<string, ReadinessCheck>, timeoutMs: number): Promise<Readiness> {
   const names = Object.keys(checks);
-  const results = await Promise.allSettled(names.map((name) => withTimeout(Promise.resolve().then(checks[name]), timeoutMs, `the ${name} check`)));
+  const results = await Promise.allSettled(names.map((name) => withTimeout(Promise.resolve().then(checks[name]), timeoutMs, `answer from the ${name} check`)));
   const states: Record<string, string> = {};
   names.forEach((name, i) => {
     const r = results[i]!;

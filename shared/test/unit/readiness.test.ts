@@ -16,7 +16,7 @@ describe('readiness', () => {
       discovery: 'ok',
       log: 'down: the producer is disconnected',
       store: 'down: a refused; b refused',
-      slow: 'down: no the slow check within 50 ms',
+      slow: 'down: no answer from the slow check within 50 ms',
     });
     assert.deepEqual(await checkReadiness({ a: () => 1, b: async () => 'x' }, 50), { ready: true, checks: { a: 'ok', b: 'ok' } });
   });
