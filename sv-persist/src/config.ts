@@ -38,7 +38,11 @@ export interface Config {
    * Stored offsets are committed to Kafka at most this often (0: after every batch). A restart
    * re-reads at most this much, which the unique keys drop. @default 1000
    */ kafkaCommitIntervalMs: number;
-  /** Group session timeout: how soon a dead persister's partitions move on. @default 30000 */ kafkaSessionTimeoutMs: number;
+  /**
+   * Group session timeout: how soon a crashed persister's partitions move on, and so how long
+   * storing pauses after a crash. Kafka brokers accept 6,000 ms and more by default
+   * (group.min.session.timeout.ms). @default 6000
+   */ kafkaSessionTimeoutMs: number;
   /** How long a rebalance waits for members to rejoin. @default 60000 */ kafkaRebalanceTimeoutMs: number;
   /** Partitions whose batches are inserted at the same time (one pooled connection each). @default 3 */ kafkaConcurrency: number;
 }
@@ -63,7 +67,7 @@ const schema = z.object({
   KAFKA_MAX_BYTES: env.int(1024 * 1024, 1024, 256 * 1024 * 1024),
   KAFKA_CONCURRENCY: env.int(3, 1, 64),
   KAFKA_COMMIT_INTERVAL_MS: env.int(1000, 0, 60_000),
-  KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
+  KAFKA_SESSION_TIMEOUT_MS: env.int(6000, 1000, 3_600_000),
   KAFKA_REBALANCE_TIMEOUT_MS: env.int(60_000, 1000, 3_600_000),
   ...clusterSecretFields,
 });

@@ -58,8 +58,9 @@ async function main(): Promise<void> {
       topic: config.kafkaTopic, groupId: config.kafkaGroupId, seqGeneration: config.kafkaSeqGeneration,
       maxWaitTimeInMs: config.kafkaMaxWaitMs, minBytes: config.kafkaMinBytes, maxBytes: config.kafkaMaxBytes, commitIntervalMs: config.kafkaCommitIntervalMs, maxChunk: config.maxBatch, concurrency: config.kafkaConcurrency,
       sessionTimeout: config.kafkaSessionTimeoutMs, rebalanceTimeout: config.kafkaRebalanceTimeoutMs,
-      // kafkajs wants it well below the session timeout; its default is 3000.
-      heartbeatInterval: Math.min(3000, Math.floor(config.kafkaSessionTimeoutMs / 3)),
+      // Well below the session timeout, so a live persister is never mistaken for a dead one, and
+      // often enough that a rebalance (a successor joining) is noticed within a second.
+      heartbeatInterval: Math.min(1000, Math.floor(config.kafkaSessionTimeoutMs / 3)),
       onInsert: (rows, ms) => metrics?.insert(rows, ms / 1000),
     });
   metrics = createPersistMetrics(consumer && (() => consumer.stats));
