@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '@chat/shared/service-process';
 import { startTestKafka } from '@chat/shared/testing/kafka';
 import { createTestDatabase } from '@chat/shared/testing/postgres';
-import { EMBEDDED_POSTGRES, type ProcGroup } from './proc-stats.ts';
+import { EMBEDDED_POSTGRES, findRedisServer, type ProcGroup } from './proc-stats.ts';
 import { startScripts } from './script-process.ts';
 import type { ClientProtocol } from './worker-protocol.ts';
 
@@ -93,6 +93,17 @@ function ownEngineGroups(): ProcGroup[] {
   ];
 }
 
+/** The Redis of REDIS_URL (sv-discover's registry) when it is a redis-server on this machine. */
+function registryRedisGroups(): ProcGroup[] {
+  const url = process.env.REDIS_URL;
+  if (!url) return [];
+  const { hostname, port } = new URL(url);
+  const pid = ['127.0.0.1', 'localhost', '[::1]'].includes(hostname) ? findRedisServer(Number(port || 6379)) : undefined;
+  if (pid !== undefined) return [{ name: 'redis', pid }];
+  process.stderr.write(`REDIS_URL ${hostname}:${port || 6379} is no redis-server on this machine: its CPU is not counted\n`);
+  return [];
+}
+
 export async function startMesh(opts: { nodes: number; kafka: boolean; partitions?: number; nodeEnv?: Record<string, string> }): Promise<Target> {
   const engines = await startEngines(opts.kafka, opts.partitions);
   const common = commonEnv(engines);
@@ -129,6 +140,7 @@ export async function startMesh(opts: { nodes: number; kafka: boolean; partition
         { name: 'sv-discover', pid: discover.child.pid! },
         { name: 'sv-persist', pid: persist.child.pid! },
         ...ownEngineGroups(),
+        ...registryRedisGroups(),
       ],
       databaseUrl: engines.databaseUrl,
       kafka: engines.kafka !== undefined,
