@@ -1,17 +1,20 @@
 /**
- * A bench client worker (forked by load.ts): holds a share of the connections, sends its share of
- * the open-loop schedule, and measures what arrives. Every `send` carries its scheduled time and
+ * A bench client worker (forked by load.ts): holds a share of the connections (speaking the chat
+ * protocol or Socket.IO, client-conn.ts), sends its share of the open-loop schedule, and measures
+ * what arrives. Every `send` carries its scheduled time and
  * `worker.seq` in the body and cid, so any worker that receives it computes send→deliver latency
  * from the scheduled time (no coordinated omission) and the parent can match acks to deliveries.
  */
-import WebSocket from 'ws';
+import { connectChat } from './client-chat.ts';
+import type { ClientConn } from './client-conn.ts';
+import { connectSocketIo } from './client-socketio.ts';
 import { nowMs } from './clock.ts';
 import { encodeHist, newHist, recordMs, type Hist } from './hist.ts';
 import type { Counts, Final, InitMsg, ParentMsg, RunMsg, SecondStats, WorkerMsg } from './worker-protocol.ts';
 
 let init: InitMsg;
 let run: RunMsg | undefined;
-const conns: (WebSocket | undefined)[] = [];
+const conns: (ClientConn | undefined)[] = [];
 const offline = new Set<number>();
 const counts: Counts = { sent: 0, acked: 0, errors: 0, delivered: 0, duplicates: 0, unknown: 0 };
 const errorCodes: Record<string, number> = {};
@@ -47,16 +50,9 @@ function flushSeconds(beforeSec?: number): SecondStats[] {
   return out;
 }
 
-function onFrame(raw: string): void {
-  // Frames the bench expects: welcome (handled at connect), ack, message, error.
-  const f = JSON.parse(raw) as { type: string; cid?: string; id?: string; body?: string; code?: string };
-  const now = nowMs();
-  if (f.type === 'message' && run) return onMessage(f.body ?? '', now);
-  if (f.type === 'ack' && run && f.cid) return onAnswer(f.cid, 1, now, f.id);
-  if (f.type === 'error') {
-    errorCodes[f.code ?? '?'] = (errorCodes[f.code ?? '?'] ?? 0) + 1;
-    if (f.cid && run) onAnswer(f.cid, 2, now);
-  }
+function onError(code: string, cid: string | undefined): void {
+  errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+  if (cid && run) onAnswer(cid, 2, nowMs());
 }
 
 function onAnswer(cid: string, answer: 1 | 2, now: number, id?: string): void {
@@ -96,32 +92,25 @@ function onMessage(body: string, now: number): void {
   if (sched >= measureFrom) recordMs(deliverHist, now - sched);
 }
 
-function connectOne(i: number): Promise<string | undefined> {
-  const nodes = init.wsUrls.length;
-  const ws = new WebSocket(init.wsUrls[i % nodes]!, {
+async function connectOne(i: number): Promise<string | undefined> {
+  const connect = init.protocol === 'socketio' ? connectSocketIo : connectChat;
+  const conn = await connect({
+    url: init.wsUrls[i % init.wsUrls.length]!,
+    user: `${init.userPrefix}${i}`,
     localAddress: init.localAddresses[i % init.localAddresses.length],
-    perMessageDeflate: false,
-    handshakeTimeout: 60_000,
-  });
-  return new Promise((resolve) => {
-    let welcomed = false;
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', user: `${init.userPrefix}${i}` })));
-    ws.on('message', (data) => {
-      if (welcomed) return onFrame(data.toString());
-      const f = JSON.parse(data.toString()) as { type: string; message?: string };
-      if (f.type !== 'welcome') { ws.terminate(); return resolve(`hello refused: ${f.message ?? f.type}`); }
-      welcomed = true;
-      conns[i - init.lo] = ws;
-      offline.delete(i);
-      resolve(undefined);
-    });
-    ws.on('error', (err) => { if (!welcomed) resolve(err.message); });
-    ws.on('close', () => {
+  }, {
+    message: (body) => { if (run) onMessage(body, nowMs()); },
+    ack: (cid, id) => { if (run) onAnswer(cid, 1, nowMs(), id); },
+    error: onError,
+    closed: () => {
       conns[i - init.lo] = undefined;
       offline.add(i);
-      if (!welcomed) resolve('closed before welcome');
-    });
+    },
   });
+  if (typeof conn === 'string') return conn;
+  conns[i - init.lo] = conn;
+  offline.delete(i);
+  return undefined;
 }
 
 async function connectAll(): Promise<void> {
@@ -173,11 +162,11 @@ function startSending(): void {
       const sender = init.lo + k;
       const to = pickRecipient(sender);
       recipients[seq] = to;
-      const ws = conns[k];
+      const conn = conns[k];
       counts.sent++;
       second(sched).sent++;
-      if (ws && ws.readyState === WebSocket.OPEN) {
-        ws.send(`{"type":"send","to":"${init.userPrefix}${to}","cid":"${init.worker}.${seq}","body":"${sched.toFixed(3)}|${init.worker}|${seq}|${pad}"}`);
+      if (conn?.open) {
+        conn.send(`${init.userPrefix}${to}`, `${init.worker}.${seq}`, `${sched.toFixed(3)}|${init.worker}|${seq}|${pad}`);
       } else {
         answers[seq] = 2;
         counts.errors++;
@@ -217,7 +206,7 @@ process.on('message', (m: ParentMsg) => {
   if (m.type === 'run') { run = m; startSending(); }
   if (m.type === 'finish') { clearInterval(ticker); clearInterval(sampleTicker); post(final()); }
   if (m.type === 'exit') {
-    for (const ws of conns) ws?.terminate();
+    for (const conn of conns) conn?.close();
     process.exit(0);
   }
 });

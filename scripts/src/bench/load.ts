@@ -87,7 +87,7 @@ export async function runLoad(target: Target, o: LoadOptions, progress: Progress
     const readyP = workers.collect<Ready>('ready', 600_000);
     workers.procs.forEach((_, w) => workers.send(w, {
       type: 'init', worker: w, userPrefix, lo: Math.min(o.conns, w * per), hi: Math.min(o.conns, (w + 1) * per), totalUsers: o.conns,
-      wsUrls: target.wsUrls, localAddresses: o.addresses, connectConcurrency: o.connectConcurrency,
+      wsUrls: target.wsUrls, protocol: target.protocol, localAddresses: o.addresses, connectConcurrency: o.connectConcurrency,
     }));
     const ready = await readyP.finally(() => { clearInterval(connecting); offReady(); });
     const connections = {

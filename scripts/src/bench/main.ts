@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- --scenario <name> [options]`: starts the mesh (or uses --target), drives it with
- * client workers at a fixed open-loop rate, optionally runs the bare ws relay with the same load
- * (--baseline), prints a table and writes bench-results/<timestamp>-<scenario>.json and .svg.
+ * client workers at a fixed open-loop rate, then optionally the peer product (--peer socketio) and
+ * the bare ws relay (--baseline) with the same load and as many servers, prints them side by side
+ * and writes bench-results/<timestamp>-<scenario>.json and .svg.
  * Options and scenarios: docs/benchmarks.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { runLoad, type LoadOptions } from './load.ts';
 import { runDrain } from './persist-drain.ts';
 import { machineInfo } from './proc-stats.ts';
 import { Progress } from './progress.ts';
+import { startSocketIo } from './peer-socketio.ts';
 import { markdownTable, svgChart } from './report.ts';
 import type { RunResult } from './results.ts';
 import { externalTarget, startMesh, startRelay, type Target } from './targets.ts';
@@ -30,7 +32,7 @@ const SCENARIOS: Record<string, { nodes: number; conns: number; rate: number; cr
 
 const { values: a } = parseArgs({
   options: {
-    scenario: { type: 'string' }, target: { type: 'string' }, baseline: { type: 'boolean', default: false },
+    scenario: { type: 'string' }, target: { type: 'string' }, baseline: { type: 'boolean', default: false }, peer: { type: 'string' },
     nodes: { type: 'string' }, conns: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
     warmup: { type: 'string' }, cross: { type: 'string' }, workers: { type: 'string' }, addresses: { type: 'string' },
     body: { type: 'string' }, grace: { type: 'string' }, kafka: { type: 'boolean', default: false }, partitions: { type: 'string' },
@@ -41,11 +43,15 @@ const { values: a } = parseArgs({
 });
 
 function usage(msg: string): never {
-  process.stderr.write(`${msg}\nusage: npm run bench -- --scenario ${Object.keys(SCENARIOS).join('|')} [--nodes N] [--conns N] [--rate MSGS_PER_S] [--duration S] [--cross 0..1] [--baseline] [--kafka] [--target URL,URL] (see docs/benchmarks.md)\n`);
+  process.stderr.write(`${msg}\nusage: npm run bench -- --scenario ${Object.keys(SCENARIOS).join('|')} [--nodes N] [--conns N] [--rate MSGS_PER_S] [--duration S] [--cross 0..1] [--peer ${Object.keys(PEERS).join('|')}] [--baseline] [--kafka] [--target URL,URL] (see docs/benchmarks.md)\n`);
   process.exit(2);
 }
 
+/** Peer products --peer runs with the mesh's load, on as many servers as the mesh has nodes. */
+const PEERS: Record<string, (servers: number) => Promise<Target>> = { socketio: startSocketIo };
+
 const scenario = a.scenario ?? usage('--scenario is required');
+const peer = a.peer === undefined ? undefined : Object.hasOwn(PEERS, a.peer) ? PEERS[a.peer]! : usage(`unknown --peer ${a.peer}`);
 const preset = SCENARIOS[scenario] ?? usage(`unknown scenario ${scenario}`);
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
 const conns = num(a.conns, preset.conns);
@@ -95,7 +101,9 @@ async function main(): Promise<void> {
   results.push(await withTarget(() => (a.target
     ? Promise.resolve(externalTarget(a.target.split(','), process.env.DATABASE_URL))
     : startMesh({ nodes, kafka, ...(a.partitions !== undefined && { partitions: Number(a.partitions) }) }))));
-  if (a.baseline) results.push(await withTarget(() => startRelay(a.target ? a.target.split(',').length : nodes)));
+  const servers = a.target ? a.target.split(',').length : nodes;
+  if (peer) results.push(await withTarget(() => peer(servers)));
+  if (a.baseline) results.push(await withTarget(() => startRelay(servers)));
   const title = `${a.label ?? scenario}: ${nodes} nodes, ${conns.toLocaleString('en-US')} connections${load.rate ? `, ${load.rate.toLocaleString('en-US')} msgs/s offered, cross ${load.cross}` : ''}${kafka ? ', Kafka' : ''}`;
   writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine, startedAt: stamp, nodes, kafka, options: load, results }, null, 2)}\n`);
   if (load.rate > 0) writeFileSync(`${base}.svg`, svgChart(title, results));

@@ -67,6 +67,25 @@ function withDescendants(procs: Map<number, StatLine>, pid: number): StatLine[] 
   return out;
 }
 
+/**
+ * The redis-server listening on `port`, found by its process title (redis-server puts its listen
+ * address there, e.g. `redis-server 127.0.0.1:6379`): among the descendants of `root` when given
+ * (a server the bench started through a helper that does not hand out its pid), else among all.
+ */
+export function findRedisServer(port: number, root?: number): number | undefined {
+  const procs = allProcs();
+  const candidates = root === undefined ? [...procs.values()] : withDescendants(procs, root);
+  return candidates.find((p) => p.comm === 'redis-server' && readCmdline(p.pid).split(/[\0 ]/).some((w) => w.endsWith(`:${port}`)))?.pid;
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** A named set of process roots to sample (each root with its descendants, or alone). */
 export interface ProcGroup { name: string; pid: number; descendants?: boolean; comm?: string }
 

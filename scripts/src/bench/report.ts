@@ -1,6 +1,7 @@
 /**
- * Output of a bench run: a markdown table (mesh, baseline, mesh/baseline ratio), the JSON file and
- * a hand-written SVG chart (delivered msgs/s and p99 send→deliver per second, each run one line).
+ * Output of a bench run: a markdown table (the mesh, then the peer product and the baseline when
+ * run, with the mesh's ratio to each), the JSON file and a hand-written SVG chart (delivered
+ * msgs/s and p99 send→deliver per second, each run one line).
  */
 import type { RunResult } from './results.ts';
 
@@ -39,14 +40,22 @@ function rows(results: RunResult[]): Row[] {
   return base;
 }
 
-/** One markdown table; with a baseline, a third column mesh / baseline. */
+/** `a / b` as "1.23×", or '' when either is missing or b is 0. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): string {
+  return typeof a === 'number' && typeof b === 'number' && b !== 0 && !Number.isNaN(a) && !Number.isNaN(b) ? `${(a / b).toFixed(2)}×` : '';
+}
+
+/**
+ * One markdown table, the runs side by side (the mesh first), then one ratio column per other
+ * run: mesh / socketio, mesh / baseline.
+ */
 export function markdownTable(results: RunResult[]): string {
-  const head = `| metric | ${results.map((r) => r.label).join(' | ')}${results.length > 1 ? ' | mesh / baseline |' : ' |'}`;
-  const sep = `|---|${results.map(() => '---:').join('|')}|${results.length > 1 ? '---:|' : ''}`;
+  const [first, ...others] = results;
+  const head = `| metric | ${results.map((r) => r.label).join(' | ')} |${others.map((r) => ` ${first!.label} / ${r.label} |`).join('')}`;
+  const sep = `|---|${results.map(() => '---:|').join('')}${others.map(() => '---:|').join('')}`;
   const lines = rows(results).map(([name, get]) => {
     const vals = results.map(get);
-    const ratio = results.length > 1 && typeof vals[0] === 'number' && typeof vals[1] === 'number' && vals[1] !== 0 ? `${(vals[0] / vals[1]).toFixed(2)}×` : '';
-    return `| ${name} | ${vals.map((v) => fmt(v)).join(' | ')}${results.length > 1 ? ` | ${ratio} |` : ' |'}`;
+    return `| ${name} | ${vals.map((v) => fmt(v)).join(' | ')} |${vals.slice(1).map((v) => ` ${ratio(vals[0], v)} |`).join('')}`;
   });
   return [head, sep, ...lines].join('\n');
 }

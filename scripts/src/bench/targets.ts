@@ -1,33 +1,35 @@
 /**
  * What the bench drives: a mesh it starts itself (startService, embedded engines by default,
  * Redis / Kafka / Postgres from REDIS_URL, KAFKA_BROKERS, DATABASE_URL), the bare ws relay
- * baseline, or a running mesh given with --target.
+ * baseline, or a running mesh given with --target. The peer product starts in peer-socketio.ts.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '@chat/shared/service-process';
 import { startTestKafka } from '@chat/shared/testing/kafka';
 import { createTestDatabase } from '@chat/shared/testing/postgres';
-import { freePort } from '@chat/shared/testing/services';
-import { EMBEDDED_POSTGRES, type ProcGroup } from './proc-stats.ts';
+import { EMBEDDED_POSTGRES, findRedisServer, type ProcGroup } from './proc-stats.ts';
+import { startScripts } from './script-process.ts';
+import type { ClientProtocol } from './worker-protocol.ts';
 
 export const BENCH_SECRET = `bench-cluster-secret-${randomBytes(8).toString('hex')}`;
 /**
  * Partitions of the bench topic: the product's default, on a real broker and on librdkafka's mock
  * alike. The mock answers a fetch with one record batch per partition and finds it by walking the
  * partition's list of batches, so more partitions mean smaller batches and longer walks: with the
- * consumer's fetches overlapping its inserts (session 9), 48 partitions gave a persist lag p99 of
+ * consumer's fetches overlapping its inserts, 48 partitions gave a persist lag p99 of
  * 5.9 s at 10,000 msgs/s, 6 a median of 0.65 s over five runs (docs/benchmarks.md).
  */
 export const KAFKA_PARTITIONS = 6;
 
 export interface Target {
-  label: 'mesh' | 'baseline';
-  /** ws:// URL per node. */
+  /** mesh; socketio: the peer product (peer-socketio.ts); baseline: the bare ws relay. */
+  label: 'mesh' | 'socketio' | 'baseline';
+  /** What the client workers speak: the chat protocol (mesh, relay) or Socket.IO. */
+  protocol: ClientProtocol;
+  /** URL per node the clients connect to (ws:// for the chat protocol, http:// for Socket.IO). */
   wsUrls: string[];
   /** http:// base per node (for /metrics); empty for the relay. */
   nodeUrls: string[];
@@ -91,6 +93,17 @@ function ownEngineGroups(): ProcGroup[] {
   ];
 }
 
+/** The Redis of REDIS_URL (sv-discover's registry) when it is a redis-server on this machine. */
+function registryRedisGroups(): ProcGroup[] {
+  const url = process.env.REDIS_URL;
+  if (!url) return [];
+  const { hostname, port } = new URL(url);
+  const pid = ['127.0.0.1', 'localhost', '[::1]'].includes(hostname) ? findRedisServer(Number(port || 6379)) : undefined;
+  if (pid !== undefined) return [{ name: 'redis', pid }];
+  process.stderr.write(`REDIS_URL ${hostname}:${port || 6379} is no redis-server on this machine: its CPU is not counted\n`);
+  return [];
+}
+
 export async function startMesh(opts: { nodes: number; kafka: boolean; partitions?: number; nodeEnv?: Record<string, string> }): Promise<Target> {
   const engines = await startEngines(opts.kafka, opts.partitions);
   const common = commonEnv(engines);
@@ -118,6 +131,7 @@ export async function startMesh(opts: { nodes: number; kafka: boolean; partition
     started.push(...nodes);
     return {
       label: 'mesh',
+      protocol: 'chat',
       wsUrls: nodes.map((n) => `ws://127.0.0.1:${n.port}/ws`),
       nodeUrls: nodes.map((n) => n.url),
       serviceUrls: [{ name: 'sv-discover', url: discover.url }, { name: 'sv-persist', url: persist.url }],
@@ -126,6 +140,7 @@ export async function startMesh(opts: { nodes: number; kafka: boolean; partition
         { name: 'sv-discover', pid: discover.child.pid! },
         { name: 'sv-persist', pid: persist.child.pid! },
         ...ownEngineGroups(),
+        ...registryRedisGroups(),
       ],
       databaseUrl: engines.databaseUrl,
       kafka: engines.kafka !== undefined,
@@ -141,22 +156,16 @@ const RELAY = fileURLToPath(new URL('./relay.ts', import.meta.url));
 
 /** `count` bare ws relay processes (relay.ts), linked to each other. */
 export async function startRelay(count: number): Promise<Target> {
-  const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-  const children = ports.map((_, i) => spawn(process.execPath, ['--import', 'tsx', RELAY, String(i), ports.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  await Promise.all(children.map((c) => new Promise<void>((resolve, reject) => {
-    createInterface({ input: c.stdout! }).on('line', (l) => { if (l.includes('"listening"')) resolve(); });
-    c.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
-  })));
+  const relays = await startScripts(RELAY, count, (i, ports) => [String(i), ports.join(',')]);
   return {
     label: 'baseline',
-    wsUrls: ports.map((p) => `ws://127.0.0.1:${p}/ws`),
+    protocol: 'chat',
+    wsUrls: relays.ports.map((p) => `ws://127.0.0.1:${p}/ws`),
     nodeUrls: [],
     serviceUrls: [],
-    groups: children.map((c, i) => ({ name: `node-${i}`, pid: c.pid! })),
+    groups: relays.children.map((c, i) => ({ name: `node-${i}`, pid: c.pid! })),
     kafka: false,
-    async stop() {
-      await Promise.all(children.map((c) => new Promise((r) => { if (c.exitCode !== null) return r(null); c.once('exit', r); c.kill('SIGTERM'); })));
-    },
+    stop: relays.stop,
   };
 }
 
@@ -165,6 +174,7 @@ export function externalTarget(urls: string[], databaseUrl: string | undefined):
   const bases = urls.map((u) => u.replace(/\/+$/, ''));
   return {
     label: 'mesh',
+    protocol: 'chat',
     wsUrls: bases.map((u) => `${u.replace(/^http/, 'ws')}/ws`),
     nodeUrls: bases,
     serviceUrls: [],

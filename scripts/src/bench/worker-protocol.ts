@@ -1,5 +1,8 @@
 /** Messages between the bench (parent) and its client workers (client-worker.ts), over fork IPC. */
 
+/** chat: the product's protocol (docs/protocol.md), spoken by the mesh and the relay; socketio: the peer product. */
+export type ClientProtocol = 'chat' | 'socketio';
+
 /** Connect this worker's share of the users: global user indexes lo ≤ i < hi. */
 export interface InitMsg {
   type: 'init';
@@ -9,8 +12,9 @@ export interface InitMsg {
   lo: number;
   hi: number;
   totalUsers: number;
-  /** ws:// URL of each node, in node order. */
+  /** URL of each node, in node order (ws:// for chat, http:// for Socket.IO). */
   wsUrls: string[];
+  protocol: ClientProtocol;
   /** Source addresses, used round-robin by user index (each has its own ephemeral port range). */
   localAddresses: string[];
   /** Handshakes in flight at once. */
