@@ -3,7 +3,7 @@
  * Services and tests import these types and `parseClientFrame`; nobody redeclares a frame.
  */
 import { z } from 'zod';
-import { ERR_BAD_FRAME, ERR_TOO_LARGE } from './errors.ts';
+import { clientErrorMessage, ERR_BAD_FRAME, ERR_TOO_LARGE, errorAnswer } from './errors.ts';
 
 export const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_CID_LENGTH = 64;
@@ -118,4 +118,11 @@ export function parseClientFrame(raw: string, maxBody = DEFAULT_MAX_BODY): Clien
 /** The wire shape of a stored message (field order fixed, so encodings are stable). */
 export function toWireMessage(m: WireMessage): WireMessage {
   return { id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts };
+}
+
+/** The `error` frame of any failure; `cid` names the `send` it refuses, when there is one. */
+export function errorFrame(err: unknown, cid?: string): ErrorFrame {
+  const { code } = errorAnswer(err);
+  const message = clientErrorMessage(err, code);
+  return cid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, cid };
 }

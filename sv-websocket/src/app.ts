@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME, wireCode } from '@chat/shared/errors';
+import { clientErrorMessage, ERR_BAD_FRAME, errorAnswer } from '@chat/shared/errors';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import { ROUTES, deliverFrameSchema, deliverRequestSchema } from '@chat/shared/internal-api';
 import { closeInternalWebSockets } from '@chat/shared/internal-websocket';
@@ -113,10 +113,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
 
   function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-    const code = wireCode(err);
-    const status = { bad_request: 400, unauthorized: 401, too_large: 413, rate_limited: 429, unavailable: 503 }[code];
-    const message = code === 'unavailable' ? 'service unavailable, retry later' : (err as Error).message;
-    return reply.code(status).send({ error: code, message });
+    const { code, status } = errorAnswer(err);
+    return reply.code(status).send({ error: code, message: clientErrorMessage(err, code) });
   }
 
   app.get('/v1/conversations/:peer/messages', async (req, reply) => {

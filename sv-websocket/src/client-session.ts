@@ -6,11 +6,11 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { CLOSE, type CloseCode } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_QUEUE_FULL, ERR_RATE_LIMITED, ERR_UNAUTHORIZED, wireCode } from '@chat/shared/errors';
+import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_QUEUE_FULL, ERR_RATE_LIMITED, ERR_UNAUTHORIZED } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
-import { parseClientFrame, type ClientFrame, type HistoryRequest, type Send, type ServerFrame } from '@chat/shared/protocol';
+import { errorFrame, parseClientFrame, type ClientFrame, type HistoryRequest, type Send, type ServerFrame } from '@chat/shared/protocol';
 import type { ConnId, UserId } from '@chat/shared/types';
 import type { Authenticator } from './auth.ts';
 import type { Delivery } from './delivery.ts';
@@ -214,10 +214,7 @@ export class ClientSession {
   }
 
   private sendError(err: unknown, cid?: string): void {
-    const code = wireCode(err);
-    // Internal failures are not described to clients; validation errors are.
-    const message = code === 'unavailable' ? 'service unavailable, retry later' : (err as Error).message;
-    this.send(cid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, cid });
+    this.send(errorFrame(err, cid));
   }
 
   private send(frame: ServerFrame): void {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { parseClientFrame } from '../../src/protocol.ts';
-import { wireCode } from '../../src/errors.ts';
+import { errorAnswer } from '../../src/errors.ts';
 
 const code = (raw: string, maxBody?: number) => {
   try {
     parseClientFrame(raw, maxBody);
   } catch (err) {
-    return wireCode(err);
+    return errorAnswer(err).code;
   }
   return 'ok';
 };
