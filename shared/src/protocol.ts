@@ -21,6 +21,25 @@ export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH).refine(noNul, 'mu
 export const bodySchema = z.string().min(1, 'body must not be empty').refine(noNul, 'must not contain NUL characters');
 const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const limitSchema = z.number().int().min(1).max(HISTORY_MAX_LIMIT);
+/** The same two rules for a query-string value (the HTTP APIs): text, coerced, then checked alike. */
+const seqParam = z.coerce.number().pipe(seqSchema);
+export const limitParam = z.coerce.number().pipe(limitSchema);
+
+/** The paging fields of a history request: in a `history` frame (JSON numbers), in a query string (text). */
+const historyPaging = { before: seqSchema.optional(), after: seqSchema.optional(), limit: limitSchema.optional() };
+const historyPagingText = { before: seqParam.optional(), after: seqParam.optional(), limit: limitParam.optional() };
+
+/** History's one rule across fields: a page is read one way, older than `before` or newer than `after`. */
+function oneWay<S extends z.ZodType<{ before?: number | undefined; after?: number | undefined }>>(schema: S): S {
+  return schema.refine((q) => q.before === undefined || q.after === undefined, 'history takes before or after, not both');
+}
+
+/**
+ * History paging in a query string, under the same rules as the `history` frame: the public HTTP
+ * API and sv-persist's internal route extend it (`safeExtend`, which keeps the rule) with who asks
+ * about whom.
+ */
+export const historyPagingParams = oneWay(z.object(historyPagingText));
 
 const helloSchema = z.object({
   type: z.literal('hello'),
@@ -34,13 +53,7 @@ const sendSchema = z.object({
   body: bodySchema,
   cid: cidSchema,
 });
-const historySchema = z.object({
-  type: z.literal('history'),
-  with: userIdSchema,
-  before: seqSchema.optional(),
-  after: seqSchema.optional(),
-  limit: limitSchema.optional(),
-});
+const historySchema = oneWay(z.object({ type: z.literal('history'), with: userIdSchema, ...historyPaging }));
 const conversationsSchema = z.object({ type: z.literal('conversations'), limit: limitSchema.optional() });
 const pingSchema = z.object({ type: z.literal('ping') });
 
@@ -70,7 +83,14 @@ export interface WireMessage {
 export interface Welcome { type: 'welcome'; user: string; node: string }
 export interface Ack { type: 'ack'; cid: string; id: string; seq: number; ts: number }
 export interface MessageFrame extends WireMessage { type: 'message' }
-export interface HistoryReply { type: 'history'; with: string; messages: WireMessage[]; more: boolean }
+/** A page of one conversation, as sv-persist answers it and a `history` reply carries it. */
+export interface HistoryPage {
+  /** Ascending `seq`, whichever direction was paged. */
+  messages: WireMessage[];
+  /** True when more messages exist beyond this page in the direction paged (older for `before` or neither, newer for `after`). */
+  more: boolean;
+}
+export interface HistoryReply extends HistoryPage { type: 'history'; with: string }
 export interface ConversationItem { with: string; last: WireMessage }
 export interface ConversationsReply { type: 'conversations'; items: ConversationItem[] }
 export interface Pong { type: 'pong' }
@@ -108,9 +128,6 @@ export function parseClientFrame(raw: string, maxBody = DEFAULT_MAX_BODY): Clien
   const frame = result.data;
   if (frame.type === 'send' && frame.body.length > maxBody) {
     throw new ERR_TOO_LARGE(`body is over ${maxBody} characters`);
-  }
-  if (frame.type === 'history' && frame.before !== undefined && frame.after !== undefined) {
-    throw new ERR_BAD_FRAME('history takes before or after, not both');
   }
   return frame;
 }

@@ -16,14 +16,14 @@
 import { createRequire } from 'node:module';
 import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
-import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, type ConversationItem, type HistoryPage, type WireMessage } from '@chat/shared/protocol';
 import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
 import { conversationKey, dedupeKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder, type BatchPlan, type StoredResult } from './batch-plan.ts';
 import { defineMessageModel, INSERT_FIELDS, type MessageModel } from './models/message.ts';
 import * as sql from './sql.ts';
 import { int8Array, textArray, uuidArray } from './pg-binary-arrays.ts';
-import type { HistoryPage, LoggedInsertResult, MessageStore } from './store.ts';
+import type { LoggedInsertResult, MessageStore } from './store.ts';
 
 export type InsertMethod = 'unnest' | 'bulkCreate';
 
@@ -85,7 +85,7 @@ export class SequelizeMessageStore implements MessageStore {
   private readonly messages: MessageModel;
   private readonly insertMethod: InsertMethod;
 
-  /** Takes a ready Sequelize instance (STYLE.md §2); `close()` closes it. */
+  /** Takes a ready Sequelize instance (`connect` makes one with the settings below); `close()` closes it. */
   constructor(private readonly sequelize: Sequelize, opts: SequelizeStoreOptions = {}) {
     this.messages = defineMessageModel(sequelize);
     this.insertMethod = opts.insertMethod ?? 'unnest';

@@ -13,7 +13,7 @@ import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-a
 import { ROUTES, deliverFrameSchema, deliverRequestSchema } from '@chat/shared/internal-api';
 import { closeInternalWebSockets } from '@chat/shared/internal-websocket';
 import { serveRequestStream } from '@chat/shared/request-stream';
-import { describeIssues, limitSchema, userIdSchema } from '@chat/shared/protocol';
+import { describeIssues, historyPagingParams, limitParam, userIdSchema } from '@chat/shared/protocol';
 import { ClientSession, type SessionDeps } from './client-session.ts';
 import { serveClientPage } from './client-page.ts';
 import { UserRateLimits } from './rate-limiter.ts';
@@ -28,13 +28,8 @@ export interface AppDeps extends SessionDeps {
   checkReady: () => Promise<void>;
 }
 
-const seqParam = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const historyQuery = z.object({
-  before: seqParam.optional(),
-  after: seqParam.optional(),
-  limit: z.coerce.number().pipe(limitSchema).optional(),
-  user: z.string().optional(),
-});
+/** `user` is the dev-mode credential (`userOf`), not a parameter of the page. */
+const historyQuery = historyPagingParams.safeExtend({ user: z.string().optional() });
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
@@ -124,7 +119,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (!peer.success) throw new ERR_BAD_FRAME('peer is not a valid user id');
       const q = historyQuery.safeParse(req.query);
       if (!q.success) throw new ERR_BAD_FRAME(describeIssues(q.error));
-      if (q.data.before !== undefined && q.data.after !== undefined) throw new ERR_BAD_FRAME('before or after, not both');
       return await deps.history.history({ user, with: peer.data, before: q.data.before, after: q.data.after, limit: q.data.limit });
     } catch (err) {
       return sendError(reply, err);
@@ -134,7 +128,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/v1/conversations', async (req, reply) => {
     try {
       const user = await userOf(req);
-      const limit = z.coerce.number().pipe(limitSchema).optional().safeParse((req.query as { limit?: unknown }).limit);
+      const limit = limitParam.optional().safeParse((req.query as { limit?: unknown }).limit);
       if (!limit.success) throw new ERR_BAD_FRAME('limit must be 1-200');
       return { items: await deps.history.conversations(user, limit.data) };
     } catch (err) {
