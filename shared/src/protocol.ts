@@ -1,6 +1,7 @@
 /**
- * PROTOCOL.md v1, the public wire contract: the only definition of its frames.
- * Services and tests import these types and `parseClientFrame`; nobody redeclares a frame.
+ * The public wire contract (docs/protocol.md): the only definition of its frames, of the history
+ * paging rules and of how a message appears on the wire. Services and tests import these types,
+ * `parseClientFrame` and the frame builders below; nobody redeclares a frame.
  */
 import { z } from 'zod';
 import { clientErrorMessage, ERR_BAD_FRAME, ERR_TOO_LARGE, errorAnswer } from './errors.ts';
@@ -132,9 +133,28 @@ export function parseClientFrame(raw: string, maxBody = DEFAULT_MAX_BODY): Clien
   return frame;
 }
 
-/** The wire shape of a stored message (field order fixed, so encodings are stable). */
+/*
+ * The builders of every message and ack on the wire. A message's fields go in one order
+ * everywhere (id, seq, cid, from, to, body, ts), so the same message always encodes the same.
+ */
+
+/** A stored message as `history` and `conversations` replies carry it. */
 export function toWireMessage(m: WireMessage): WireMessage {
   return { id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts };
+}
+
+/**
+ * The encoded `message` frame of a delivered message, built in one object (no spread of a
+ * `toWireMessage` copy): it runs once per delivery, and one encoding serves every socket.
+ */
+export function encodeMessageFrame(m: WireMessage): string {
+  const frame: MessageFrame = { type: 'message', id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts };
+  return JSON.stringify(frame);
+}
+
+/** The `ack` of an accepted `send`: its `cid`, and the id, seq and ts the log gave the message. */
+export function ackFrame(cid: string, accepted: Pick<Ack, 'id' | 'seq' | 'ts'>): Ack {
+  return { type: 'ack', cid, id: accepted.id, seq: accepted.seq, ts: accepted.ts };
 }
 
 /** The `error` frame of any failure; `cid` names the `send` it refuses, when there is one. */

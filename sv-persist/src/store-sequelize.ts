@@ -16,7 +16,7 @@
 import { createRequire } from 'node:module';
 import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
-import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, type ConversationItem, type HistoryPage, type WireMessage } from '@chat/shared/protocol';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, toWireMessage, type ConversationItem, type HistoryPage, type WireMessage } from '@chat/shared/protocol';
 import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
 import { conversationKey, dedupeKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder, type BatchPlan, type StoredResult } from './batch-plan.ts';
@@ -59,8 +59,9 @@ const UNAVAILABLE = new Set([
   'SequelizeAccessDeniedError', 'SequelizeInvalidConnectionError', 'SequelizeTimeoutError',
 ]);
 
+/** A row's message on the wire: int8 columns arrive as text; `toWireMessage` fixes the field order. */
 function toWire(r: MessageRow): WireMessage {
-  return { id: r.id, seq: Number(r.seq), cid: r.cid, from: r.sender, to: r.recipient, body: r.body, ts: Number(r.ts) };
+  return toWireMessage({ id: r.id, from: r.sender, to: r.recipient, cid: r.cid, body: r.body, ts: Number(r.ts), seq: Number(r.seq) });
 }
 
 /**

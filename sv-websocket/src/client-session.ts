@@ -10,7 +10,7 @@ import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_QUEUE_FULL, ERR_RATE_LIMITED, ERR_UN
 import { newId } from '@chat/shared/ids';
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
-import { errorFrame, parseClientFrame, type ClientFrame, type HistoryRequest, type Send, type ServerFrame } from '@chat/shared/protocol';
+import { ackFrame, errorFrame, parseClientFrame, type ClientFrame, type HistoryRequest, type Send, type ServerFrame } from '@chat/shared/protocol';
 import type { ConnId, UserId } from '@chat/shared/types';
 import type { Authenticator } from './auth.ts';
 import type { Delivery } from './delivery.ts';
@@ -158,7 +158,7 @@ export class ClientSession {
       this.deps.delivery.prefetch(msg);
       const [accepted] = await appended;
       const { id, seq, ts, duplicate } = accepted!;
-      this.send({ type: 'ack', cid: msg.cid, id, seq, ts });
+      this.send(ackFrame(msg.cid, accepted!));
       // A repeated cid was delivered the first time; it is acked again but not re-delivered.
       if (!duplicate) await this.deps.delivery.deliver({ id, seq, from: msg.from, to: msg.to, cid: msg.cid, body: msg.body, ts }, this.connId);
     } catch (err) {
