@@ -1,6 +1,6 @@
 /**
  * One client connection, from upgrade to close: the `hello` handshake (with its deadline), then
- * every frame of PROTOCOL.md. Bad input gets an `error` frame and leaves the connection usable;
+ * every frame of the protocol. Bad input gets an `error` frame and leaves the connection usable;
  * nothing a client sends can throw out of here.
  */
 import type { Duplex } from 'node:stream';
@@ -245,7 +245,7 @@ export class ClientSession {
       // and delivers hundreds of messages in one go, often several to one connection, and each
       // frame written alone is a system call through the whole TCP stack. The uncork runs once
       // the turn's promise callbacks are done (process.nextTick after microtasks).
-      // docs/benchmarks.md, session 8: p99 at 15,000 msgs/s 277-286 ms instead of 609-975.
+      // docs/benchmarks.md, corked client sockets: p99 at 15,000 msgs/s 277-286 ms instead of 609-975.
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);

@@ -62,7 +62,7 @@ export class Delivery {
    */
   async deliver(m: Message, originConn?: ConnId): Promise<void> {
     // The usual same-node case, without the lookup and forward bookkeeping below (a tenth of
-    // what a node allocated per message at 20,000 msgs/s, docs/benchmarks.md session 9).
+    // what a node allocated per message at 20,000 msgs/s, docs/benchmarks.md).
     if (this.cache.cachedOnlyOn(this.selfId, m.to, m.from)) {
       return this.deliverLocally(m, originConn);
     }

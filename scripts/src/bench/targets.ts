@@ -20,8 +20,9 @@ export const BENCH_SECRET = `bench-cluster-secret-${randomBytes(8).toString('hex
  * Partitions of the bench topic: the product's default, on a real broker and on librdkafka's mock
  * alike. The mock answers a fetch with one record batch per partition and finds it by walking the
  * partition's list of batches, so more partitions mean smaller batches and longer walks: with the
- * consumer's fetches overlapping its inserts (session 9), 48 partitions gave a persist lag p99 of
- * 5.9 s at 10,000 msgs/s, 6 a median of 0.65 s over five runs (docs/benchmarks.md).
+ * consumer's fetches overlapping its inserts, 48 partitions gave a persist lag p99 of 5.9 s at
+ * 10,000 msgs/s, 6 a median of 0.65 s over five runs (docs/benchmarks.md, the Kafka consumer
+ * fetches while it inserts).
  */
 export const KAFKA_PARTITIONS = 6;
 
