@@ -1,5 +1,5 @@
 /**
- * Natural batching (group commit, DESIGN.md): while one batch is in flight, collect what arrives;
+ * Natural batching (group commit): while one batch is in flight, collect what arrives;
  * the moment it completes, send everything collected as the next batch. No timer adds latency at
  * light load, batches grow by themselves under load, and one batch in flight keeps order.
  *
@@ -11,7 +11,7 @@
  * (setImmediate) instead of going at once, so everything pushed in that turn goes as one batch:
  * the frames of every socket read in one poll, or every partition of one Kafka fetch. Without it,
  * the first item of a burst leaves alone and, with several slots, so do the next few: under load
- * that made many tiny batches (docs/benchmarks.md, session 7). It costs the rest of one turn.
+ * that made many tiny batches (docs/benchmarks.md, gathering a turn). It costs the rest of one turn.
  */
 import { ERR_QUEUE_FULL } from './errors.ts';
 

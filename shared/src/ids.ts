@@ -8,7 +8,7 @@ import { v7 } from 'uuid';
  * uuid lays the fields out (`v7` into a reused 16-byte buffer); the text is written here, into a
  * reused 36-byte buffer read back as one string. uuid's own text form joins 36 pieces and
  * lower-cases the result: about 0.8 KB of garbage per id, 8 % of what a node allocated per
- * message at 20,000 msgs/s (allocation sampling, docs/benchmarks.md session 9).
+ * message at 20,000 msgs/s (allocation sampling, docs/benchmarks.md).
  */
 const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);

@@ -1,9 +1,9 @@
 /**
- * Bodies of the internal HTTP endpoints between services (not part of PROTOCOL.md).
+ * Bodies of the internal HTTP endpoints between services (not part of the public protocol).
  * Every one is validated on arrival with these schemas; every request carries the cluster secret.
  */
 import { z } from 'zod';
-import { bodySchema, cidSchema, HISTORY_MAX_LIMIT, userIdSchema } from './protocol.ts';
+import { bodySchema, cidSchema, historyPagingParams, limitParam, userIdSchema } from './protocol.ts';
 
 const idSchema = z.string().min(1).max(64);
 const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
@@ -80,19 +80,13 @@ export type IngestFrameReply =
   | { n: number; accepted: IngestReply['accepted'] }
   | { n: number; error: string; message: string };
 
-/** sv-persist: history page of the conversation of `user` and `with`. */
-export const historyQuerySchema = z.object({
-  user: userIdSchema,
-  with: userIdSchema,
-  before: z.coerce.number().int().nonnegative().optional(),
-  after: z.coerce.number().int().nonnegative().optional(),
-  limit: z.coerce.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
-}).refine((q) => q.before === undefined || q.after === undefined, 'history takes before or after, not both');
+/** sv-persist: history page of the conversation of `user` and `with`, paged as the public API is. */
+export const historyQuerySchema = historyPagingParams.safeExtend({ user: userIdSchema, with: userIdSchema });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
 export const conversationsQuerySchema = z.object({
   user: userIdSchema,
-  limit: z.coerce.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
+  limit: limitParam.optional(),
 });
 export type ConversationsQuery = z.infer<typeof conversationsQuerySchema>;
 

@@ -7,6 +7,7 @@
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERR_BAD_REQUEST } from './errors.ts';
 import { AUTH_HEADER } from './internal-api.ts';
 import { createInternalAuthVerifier, INTERNAL_AUTH_WINDOW_MS, type PendingAuth } from './internal-auth.ts';
 
@@ -85,7 +86,8 @@ export function registerInternalAuth<L extends FastifyBaseLogger>(
       try {
         return done(null, JSON.parse((body as Buffer).toString('utf8')));
       } catch {
-        return done(new BadJsonError(), undefined);
+        // 400, as fastify's own parser answers a body that is not JSON.
+        return done(new ERR_BAD_REQUEST('Body is not valid JSON'), undefined);
       }
     }
     parseJson(req, (body as Buffer).toString('utf8'), done);
@@ -101,12 +103,4 @@ export function registerInternalAuth<L extends FastifyBaseLogger>(
 function hasBody(raw: IncomingMessage): boolean {
   const length = raw.headers['content-length'];
   return (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
-}
-
-/** A proven internal body that is not JSON: 400, as fastify's own parser answers. */
-class BadJsonError extends Error {
-  readonly statusCode = 400;
-  constructor() {
-    super('Body is not valid JSON');
-  }
 }

@@ -19,9 +19,14 @@ export interface InternalClientOptions {
   connections?: number;
 }
 
+/**
+ * A peer answered outside 2xx. Its status is the peer's answer, not this request's: named `status`,
+ * not `statusCode`, so `errorAnswer` does not take it for the status to answer with (a node whose
+ * history request sv-persist refuses answers its client `unavailable`).
+ */
 export class InternalHttpError extends Error {
-  constructor(readonly statusCode: number, readonly body: string, url: string) {
-    super(`internal request to ${url} failed with ${statusCode}: ${body.slice(0, 200)}`);
+  constructor(readonly status: number, readonly body: string, url: string) {
+    super(`internal request to ${url} failed with ${status}: ${body.slice(0, 200)}`);
   }
 }
 

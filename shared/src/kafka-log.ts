@@ -5,9 +5,9 @@
  * - key = conversationKey(from, to): a conversation always lands in one partition, in order.
  * - value = JSON of the NewMessage (id, from, to, cid, body, ts), validated on the way in.
  * - seq = generation · 2^40 + offset of the record in its partition. Offsets strictly increase
- *   in a partition in the order the broker made records durable, which is exactly the order
- *   PROTOCOL.md asks of `seq`. The generation (KAFKA_SEQ_GENERATION) is bumped by an operator who
- *   recreates the topic or changes its partition count, so seqs keep increasing after either.
+ *   in a partition in the order the broker made records durable, which is exactly the order `seq`
+ *   must follow within a conversation. The generation (KAFKA_SEQ_GENERATION) is bumped by an
+ *   operator who recreates the topic or changes its partition count, so seqs keep increasing.
  */
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { newMessageSchema } from './internal-api.ts';

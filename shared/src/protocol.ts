@@ -1,9 +1,10 @@
 /**
- * PROTOCOL.md v1, the public wire contract: the only definition of its frames.
- * Services and tests import these types and `parseClientFrame`; nobody redeclares a frame.
+ * The public wire contract (docs/protocol.md): the only definition of its frames, of the history
+ * paging rules and of how a message appears on the wire. Services and tests import these types,
+ * `parseClientFrame` and the frame builders below; nobody redeclares a frame.
  */
 import { z } from 'zod';
-import { ERR_BAD_FRAME, ERR_TOO_LARGE } from './errors.ts';
+import { clientErrorMessage, ERR_BAD_FRAME, ERR_TOO_LARGE, errorAnswer } from './errors.ts';
 
 export const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_CID_LENGTH = 64;
@@ -21,6 +22,25 @@ export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH).refine(noNul, 'mu
 export const bodySchema = z.string().min(1, 'body must not be empty').refine(noNul, 'must not contain NUL characters');
 const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const limitSchema = z.number().int().min(1).max(HISTORY_MAX_LIMIT);
+/** The same two rules for a query-string value (the HTTP APIs): text, coerced, then checked alike. */
+const seqParam = z.coerce.number().pipe(seqSchema);
+export const limitParam = z.coerce.number().pipe(limitSchema);
+
+/** The paging fields of a history request: in a `history` frame (JSON numbers), in a query string (text). */
+const historyPaging = { before: seqSchema.optional(), after: seqSchema.optional(), limit: limitSchema.optional() };
+const historyPagingText = { before: seqParam.optional(), after: seqParam.optional(), limit: limitParam.optional() };
+
+/** History's one rule across fields: a page is read one way, older than `before` or newer than `after`. */
+function oneWay<S extends z.ZodType<{ before?: number | undefined; after?: number | undefined }>>(schema: S): S {
+  return schema.refine((q) => q.before === undefined || q.after === undefined, 'history takes before or after, not both');
+}
+
+/**
+ * History paging in a query string, under the same rules as the `history` frame: the public HTTP
+ * API and sv-persist's internal route extend it (`safeExtend`, which keeps the rule) with who asks
+ * about whom.
+ */
+export const historyPagingParams = oneWay(z.object(historyPagingText));
 
 const helloSchema = z.object({
   type: z.literal('hello'),
@@ -34,13 +54,7 @@ const sendSchema = z.object({
   body: bodySchema,
   cid: cidSchema,
 });
-const historySchema = z.object({
-  type: z.literal('history'),
-  with: userIdSchema,
-  before: seqSchema.optional(),
-  after: seqSchema.optional(),
-  limit: limitSchema.optional(),
-});
+const historySchema = oneWay(z.object({ type: z.literal('history'), with: userIdSchema, ...historyPaging }));
 const conversationsSchema = z.object({ type: z.literal('conversations'), limit: limitSchema.optional() });
 const pingSchema = z.object({ type: z.literal('ping') });
 
@@ -70,7 +84,14 @@ export interface WireMessage {
 export interface Welcome { type: 'welcome'; user: string; node: string }
 export interface Ack { type: 'ack'; cid: string; id: string; seq: number; ts: number }
 export interface MessageFrame extends WireMessage { type: 'message' }
-export interface HistoryReply { type: 'history'; with: string; messages: WireMessage[]; more: boolean }
+/** A page of one conversation, as sv-persist answers it and a `history` reply carries it. */
+export interface HistoryPage {
+  /** Ascending `seq`, whichever direction was paged. */
+  messages: WireMessage[];
+  /** True when more messages exist beyond this page in the direction paged (older for `before` or neither, newer for `after`). */
+  more: boolean;
+}
+export interface HistoryReply extends HistoryPage { type: 'history'; with: string }
 export interface ConversationItem { with: string; last: WireMessage }
 export interface ConversationsReply { type: 'conversations'; items: ConversationItem[] }
 export interface Pong { type: 'pong' }
@@ -109,13 +130,36 @@ export function parseClientFrame(raw: string, maxBody = DEFAULT_MAX_BODY): Clien
   if (frame.type === 'send' && frame.body.length > maxBody) {
     throw new ERR_TOO_LARGE(`body is over ${maxBody} characters`);
   }
-  if (frame.type === 'history' && frame.before !== undefined && frame.after !== undefined) {
-    throw new ERR_BAD_FRAME('history takes before or after, not both');
-  }
   return frame;
 }
 
-/** The wire shape of a stored message (field order fixed, so encodings are stable). */
+/*
+ * The builders of every message and ack on the wire. A message's fields go in one order
+ * everywhere (id, seq, cid, from, to, body, ts), so the same message always encodes the same.
+ */
+
+/** A stored message as `history` and `conversations` replies carry it. */
 export function toWireMessage(m: WireMessage): WireMessage {
   return { id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts };
+}
+
+/**
+ * The encoded `message` frame of a delivered message, built in one object (no spread of a
+ * `toWireMessage` copy): it runs once per delivery, and one encoding serves every socket.
+ */
+export function encodeMessageFrame(m: WireMessage): string {
+  const frame: MessageFrame = { type: 'message', id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts };
+  return JSON.stringify(frame);
+}
+
+/** The `ack` of an accepted `send`: its `cid`, and the id, seq and ts the log gave the message. */
+export function ackFrame(cid: string, accepted: Pick<Ack, 'id' | 'seq' | 'ts'>): Ack {
+  return { type: 'ack', cid, id: accepted.id, seq: accepted.seq, ts: accepted.ts };
+}
+
+/** The `error` frame of any failure; `cid` names the `send` it refuses, when there is one. */
+export function errorFrame(err: unknown, cid?: string): ErrorFrame {
+  const { code } = errorAnswer(err);
+  const message = clientErrorMessage(err, code);
+  return cid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, cid };
 }

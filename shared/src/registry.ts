@@ -7,7 +7,7 @@ export interface ConnEntry {
 }
 
 /**
- * Who holds which user (DESIGN.md; shaped after centrifuge's PresenceManager).
+ * Who holds which user (shaped after centrifuge's PresenceManager).
  * Entries are per connection and belong to the node that added them; they live only while
  * that node's lease does. Implementations: MemoryRegistry (embedded default), RedisRegistry
  * (REDIS_URL), HttpRegistry (a node talking to sv-discover).

@@ -20,7 +20,7 @@
 import type { Server } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { z } from 'zod';
-import { wireCode } from './errors.ts';
+import { errorAnswer } from './errors.ts';
 import { openInternalWebSocket, parseFrame, serveInternalWebSocket, type InternalWebSocketServerOptions } from './internal-websocket.ts';
 import { describeIssues } from './protocol.ts';
 
@@ -200,11 +200,12 @@ export function serveRequestStream<Request extends { n: number }, Reply extends 
     result.then((reply) => answer(ws, { ...reply, n }), (err: unknown) => answerError(ws, n, err));
   }
 
+  /** As the HTTP routes answer: a failure nobody named is logged here and not described to the peer. */
   function answerError(ws: WebSocket, n: number, err: unknown): void {
-    const known = (err as { statusCode?: unknown } | null)?.statusCode === 503;
-    if (known) log.warn({ err }, 'unavailable');
-    else log.error({ err }, 'request failed');
-    answer(ws, { n, error: wireCode(err), message: known ? (err as Error).message : 'internal error' });
+    const { code, fault } = errorAnswer(err);
+    if (fault === 'internal') log.error({ err }, 'request failed');
+    else log.warn({ err }, 'request refused');
+    answer(ws, { n, error: code, message: fault === 'internal' ? 'internal error' : (err as Error).message });
   }
 
   function answer(ws: WebSocket, reply: object): void {

@@ -40,3 +40,11 @@ export interface NodeInfo {
 export function conversationKey(a: UserId, b: UserId): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
+
+/**
+ * The key of a message's (from, cid): what a retried or replayed send repeats, and what the store
+ * keeps unique. '\n' never occurs in a user id, so no two pairs share a key.
+ */
+export function dedupeKey(from: UserId, cid: string): string {
+  return `${from}\n${cid}`;
+}

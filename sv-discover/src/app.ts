@@ -7,6 +7,7 @@ import type { Logger } from '@chat/shared/logger';
 import type { Registry } from '@chat/shared/registry';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import { ROUTES } from '@chat/shared/internal-api';
+import { errorAnswer } from '@chat/shared/errors';
 import type { ChangeFeed } from './change-feed.ts';
 import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
@@ -50,12 +51,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Every /internal/* request proves the cluster secret (HMAC of itself) before its body is parsed.
   registerInternalAuth(app, { secret: deps.secret });
 
+  // The registry's store is all this service depends on: any other failure is answered as its
+  // outage, so nodes retry.
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send({ error: 'too_large', message: err.message });
-    if (status >= 400 && status < 500) {
+    const { code, status, fault } = errorAnswer(err);
+    if (fault === 'request') {
       req.log.warn({ url: req.url, statusCode: status, reason: err.message }, 'bad internal request');
-      return reply.code(status).send({ error: 'bad_request', message: err.message });
+      return reply.code(status).send({ error: code, message: err.message });
     }
     req.log.error({ err }, 'registry request failed');
     return reply.code(503).send({ error: 'unavailable', message: 'registry unavailable' });

@@ -1,8 +1,10 @@
 'use strict';
 /**
- * messages: one row per (sender, cid), whatever is retried or replayed (DESIGN.md invariants).
+ * messages: one row per (sender, cid), whatever is retried or replayed: a client that lost its
+ * ack resends with the same cid, and history must still hold the message once.
  * seq defaults to a sequence: with one writer and one batch in flight, nextval order is commit
- * order, so seq strictly increases within each conversation (gaps allowed by PROTOCOL.md).
+ * order, so seq strictly increases within each conversation; it need not be contiguous (clients
+ * page by seq and never count on consecutive values), so gaps are harmless.
  * conversation_heads: the last message of each (user, peer), kept in the insert's transaction,
  * so `conversations` is one keyed index scan.
  */

@@ -9,7 +9,7 @@ import {
 } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
 import { describeIssues } from '@chat/shared/protocol';
-import { wireCode } from '@chat/shared/errors';
+import { ERR_BAD_REQUEST, errorAnswer } from '@chat/shared/errors';
 import type { z } from 'zod';
 import type { BatchWriter } from './batch-writer.ts';
 import { registerIngestStream } from './ingest-stream.ts';
@@ -38,14 +38,10 @@ export interface AppDeps {
 /** Nodes send up to 1000 messages a request: 1000 × 4,000 characters × up to 4 bytes (UTF-8) = 16 MB. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 
-class BadRequest extends Error {
-  readonly statusCode = 400;
-}
-
 /** Validate with a shared schema; failures become 400 with the first issue. */
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new BadRequest(describeIssues(r.error));
+  if (!r.success) throw new ERR_BAD_REQUEST(describeIssues(r.error));
   return r.data;
 }
 
@@ -58,16 +54,16 @@ export function buildApp(deps: AppDeps) {
   // Every /internal/* request proves the cluster secret (HMAC of itself) before its body is parsed.
   registerInternalAuth(app, { secret: deps.secret });
 
+  // A failure nobody named is a fault of this service, not an outage: 500, and not described.
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send({ error: 'too_large', message: err.message });
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: 'bad_request', message: err.message });
-    if (status === 503) {
+    const { code, status, fault } = errorAnswer(err);
+    if (fault === 'request') return reply.code(status).send({ error: code, message: err.message });
+    if (fault === 'unavailable') {
       req.log.warn({ err }, 'storage unavailable');
-      return reply.code(503).send({ error: wireCode(err), message: err.message });
+      return reply.code(503).send({ error: code, message: err.message });
     }
     req.log.error({ err }, 'persist request failed');
-    return reply.code(500).send({ error: 'unavailable', message: 'internal error' });
+    return reply.code(500).send({ error: code, message: 'internal error' });
   });
 
   app.get('/healthz', async () => ({ ok: true }));

@@ -2,7 +2,7 @@
  * Pure bookkeeping around one insert batch: (from, cid) repeated within the batch is inserted once,
  * and every input position gets its result back from the first occurrence's.
  */
-import type { Accepted, NewMessage } from '@chat/shared/types';
+import { dedupeKey, type Accepted, type NewMessage } from '@chat/shared/types';
 
 export interface BatchPlan {
   /** First occurrence of each (from, cid), in input order. */
@@ -25,8 +25,7 @@ export function planBatch(msgs: readonly NewMessage[]): BatchPlan {
   const unique: NewMessage[] = [];
   const slot: number[] = [];
   for (const m of msgs) {
-    // '\n' cannot occur in a user id, so the key is unambiguous.
-    const key = `${m.from}\n${m.cid}`;
+    const key = dedupeKey(m.from, m.cid);
     let i = seen.get(key);
     if (i === undefined) {
       i = unique.length;

@@ -1,5 +1,5 @@
 /**
- * Kafka mode's batch loop (DESIGN.md message path, step 4): a consumer group reads the message log
+ * Kafka mode's batch loop, the message path's last step: a consumer group reads the message log
  * and stores each partition's batches through `MessageStore.insertLogged`, with the seq the nodes
  * already acked (`seqFromOffset` of the record's offset). An offset is resolved, and so committed,
  * only after the rows up to it are committed in Postgres; a database error retries the same
@@ -11,7 +11,7 @@
  * statement in flight per partition, the chunks that arrive meanwhile merged into the next). Under
  * load a fetch carries a few records per partition, and one statement each would make the
  * statement count, not the rows, the limit. So partitions' statements also meet in `concurrency`
- * insert lanes (natural batching, DESIGN.md): while a lane's statement is in flight, what arrives
+ * insert lanes (natural batching, NaturalBatcher): while a lane's statement is in flight, what arrives
  * for it is merged into its next one (up to `maxChunk` rows). A merged statement commits or fails
  * as a whole; each partition's part of it then moves that partition's offset, or retries on its
  * own. Partitions are independent (a conversation lives in one), so lanes run side by side on

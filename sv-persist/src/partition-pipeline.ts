@@ -4,8 +4,9 @@
  * kafkajs fetches a partition's next batch only once `eachBatch` returns. Waiting there for the
  * insert made every fetch wait for the previous insert. The mock broker returns one record batch
  * per partition per fetch, so each insert then held a produce request's worth of rows, and the
- * persister fell behind at 10,000 msgs/s (docs/benchmarks.md, session 9). So `eachBatch` hands
- * its records here and returns, and this keeps each partition in offset order:
+ * persister fell behind at 10,000 msgs/s (docs/benchmarks.md, the Kafka consumer fetches while it
+ * inserts). So `eachBatch` hands its records here and returns, and this keeps each partition in
+ * offset order:
  * - one flush in flight per partition, so a later batch is never stored before an earlier one
  *   (seq follows the offset, and readers page by seq);
  * - batches that arrive meanwhile wait, and the next flush takes all of them, up to `maxRows`: a

@@ -1,6 +1,7 @@
 /**
- * Keeps `seq` increasing per conversation when a database changes message log (PROTOCOL.md:
- * "stays so across restarts of any part"). Direct mode takes seq from the messages_seq sequence;
+ * Keeps `seq` increasing per conversation when a database changes message log: clients page and
+ * catch up by seq, so it must keep increasing across restarts of any part, a change of mode
+ * included. Direct mode takes seq from the messages_seq sequence;
  * Kafka mode takes generation · 2^40 + offset. At start:
  * - direct after Kafka: move the sequence above every stored seq (one scan, at start only);
  * - Kafka after direct, or Kafka under a lower generation: refuse unless the generation's seqs

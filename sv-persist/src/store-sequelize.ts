@@ -16,14 +16,14 @@
 import { createRequire } from 'node:module';
 import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
-import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, toWireMessage, type ConversationItem, type HistoryPage, type WireMessage } from '@chat/shared/protocol';
 import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
-import { conversationKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
+import { conversationKey, dedupeKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder, type BatchPlan, type StoredResult } from './batch-plan.ts';
 import { defineMessageModel, INSERT_FIELDS, type MessageModel } from './models/message.ts';
 import * as sql from './sql.ts';
 import { int8Array, textArray, uuidArray } from './pg-binary-arrays.ts';
-import type { HistoryPage, LoggedInsertResult, MessageStore } from './store.ts';
+import type { LoggedInsertResult, MessageStore } from './store.ts';
 
 export type InsertMethod = 'unnest' | 'bulkCreate';
 
@@ -59,8 +59,9 @@ const UNAVAILABLE = new Set([
   'SequelizeAccessDeniedError', 'SequelizeInvalidConnectionError', 'SequelizeTimeoutError',
 ]);
 
+/** A row's message on the wire: int8 columns arrive as text; `toWireMessage` fixes the field order. */
 function toWire(r: MessageRow): WireMessage {
-  return { id: r.id, seq: Number(r.seq), cid: r.cid, from: r.sender, to: r.recipient, body: r.body, ts: Number(r.ts) };
+  return toWireMessage({ id: r.id, from: r.sender, to: r.recipient, cid: r.cid, body: r.body, ts: Number(r.ts), seq: Number(r.seq) });
 }
 
 /**
@@ -85,7 +86,7 @@ export class SequelizeMessageStore implements MessageStore {
   private readonly messages: MessageModel;
   private readonly insertMethod: InsertMethod;
 
-  /** Takes a ready Sequelize instance (STYLE.md §2); `close()` closes it. */
+  /** Takes a ready Sequelize instance (`connect` makes one with the settings below); `close()` closes it. */
   constructor(private readonly sequelize: Sequelize, opts: SequelizeStoreOptions = {}) {
     this.messages = defineMessageModel(sequelize);
     this.insertMethod = opts.insertMethod ?? 'unnest';
@@ -147,7 +148,7 @@ export class SequelizeMessageStore implements MessageStore {
       // earlier row of it, or before) is in or a duplicate; one whose (from, cid) is not stored
       // lost its (conv, seq) to another message.
       const stored = await this.lookup(rows);
-      const collided = rows.filter((m) => !stored.has(`${m.from}\n${m.cid}`)).map((m) => m.id);
+      const collided = rows.filter((m) => !stored.has(dedupeKey(m.from, m.cid))).map((m) => m.id);
       return { inserted, duplicates: rows.length - inserted - collided.length, regressed, collided };
     });
   }
@@ -164,7 +165,7 @@ export class SequelizeMessageStore implements MessageStore {
       // Skipped rows conflicted on (sender, cid): report the originals.
       const missing = u.filter((_, i) => results[i] === undefined);
       const originals = await this.lookup(missing);
-      u.forEach((m, i) => { results[i] ??= originals.get(`${m.from}\n${m.cid}`); });
+      u.forEach((m, i) => { results[i] ??= originals.get(dedupeKey(m.from, m.cid)); });
     }
     return results.map((r, i) => {
       if (!r) throw new Error(`message ${u[i]!.id} was neither inserted nor found`);
@@ -182,7 +183,7 @@ export class SequelizeMessageStore implements MessageStore {
     });
     const found = await this.lookup(u, transaction);
     const results = u.map((m) => {
-      const r = found.get(`${m.from}\n${m.cid}`);
+      const r = found.get(dedupeKey(m.from, m.cid));
       if (!r) throw new Error(`message ${m.id} was neither inserted nor found`);
       return r;
     });
@@ -191,12 +192,12 @@ export class SequelizeMessageStore implements MessageStore {
     return results;
   }
 
-  /** Stored rows of the messages' (from, cid), keyed `from\ncid`. */
+  /** Stored rows of the messages' (from, cid), keyed by `dedupeKey`. */
   private async lookup(msgs: NewMessage[], transaction?: Transaction): Promise<Map<string, StoredResult>> {
     const rows = await this.sequelize.query<StoredRow>(sql.SELECT_BY_SENDER_CID, {
       bind: [msgs.map((m) => m.from), msgs.map((m) => m.cid)], type: QueryTypes.SELECT, transaction,
     });
-    return new Map(rows.map((r) => [`${r.sender}\n${r.cid}`, { id: r.id, seq: Number(r.seq), ts: Number(r.ts), fresh: r.fresh === true }]));
+    return new Map(rows.map((r) => [dedupeKey(r.sender, r.cid), { id: r.id, seq: Number(r.seq), ts: Number(r.ts), fresh: r.fresh === true }]));
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {

@@ -1,17 +1,11 @@
 /**
- * The message store port (STYLE.md §2): what sv-persist needs from durable storage. No SQL,
- * models or rows cross it. Implementation: SequelizeMessageStore (Postgres).
+ * The message store port: what sv-persist needs from durable storage. The HTTP app, the batch
+ * writer and the Kafka consumer depend on this contract, not on Sequelize: no SQL, models or rows
+ * cross it. Implementation: SequelizeMessageStore (Postgres).
  */
-import type { ConversationItem, WireMessage } from '@chat/shared/protocol';
+import type { ConversationItem, HistoryPage } from '@chat/shared/protocol';
 import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
 import type { Accepted, Message, NewMessage } from '@chat/shared/types';
-
-export interface HistoryPage {
-  /** Ascending `seq`, whichever direction was paged. */
-  messages: WireMessage[];
-  /** True when more rows exist beyond this page in the direction paged (older for `before`/none, newer for `after`). */
-  more: boolean;
-}
 
 /** What one `insertLogged` call did with its messages (each message is counted once). */
 export interface LoggedInsertResult {

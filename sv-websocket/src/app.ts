@@ -8,12 +8,12 @@ import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME, wireCode } from '@chat/shared/errors';
+import { clientErrorMessage, ERR_BAD_FRAME, errorAnswer } from '@chat/shared/errors';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import { ROUTES, deliverFrameSchema, deliverRequestSchema } from '@chat/shared/internal-api';
 import { closeInternalWebSockets } from '@chat/shared/internal-websocket';
 import { serveRequestStream } from '@chat/shared/request-stream';
-import { describeIssues, limitSchema, userIdSchema } from '@chat/shared/protocol';
+import { describeIssues, historyPagingParams, limitParam, userIdSchema } from '@chat/shared/protocol';
 import { ClientSession, type SessionDeps } from './client-session.ts';
 import { serveClientPage } from './client-page.ts';
 import { UserRateLimits } from './rate-limiter.ts';
@@ -28,13 +28,8 @@ export interface AppDeps extends SessionDeps {
   checkReady: () => Promise<void>;
 }
 
-const seqParam = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const historyQuery = z.object({
-  before: seqParam.optional(),
-  after: seqParam.optional(),
-  limit: z.coerce.number().pipe(limitSchema).optional(),
-  user: z.string().optional(),
-});
+/** `user` is the dev-mode credential (`userOf`), not a parameter of the page. */
+const historyQuery = historyPagingParams.safeExtend({ user: z.string().optional() });
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
@@ -113,10 +108,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
 
   function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-    const code = wireCode(err);
-    const status = { bad_request: 400, unauthorized: 401, too_large: 413, rate_limited: 429, unavailable: 503 }[code];
-    const message = code === 'unavailable' ? 'service unavailable, retry later' : (err as Error).message;
-    return reply.code(status).send({ error: code, message });
+    const { code, status } = errorAnswer(err);
+    return reply.code(status).send({ error: code, message: clientErrorMessage(err, code) });
   }
 
   app.get('/v1/conversations/:peer/messages', async (req, reply) => {
@@ -126,7 +119,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (!peer.success) throw new ERR_BAD_FRAME('peer is not a valid user id');
       const q = historyQuery.safeParse(req.query);
       if (!q.success) throw new ERR_BAD_FRAME(describeIssues(q.error));
-      if (q.data.before !== undefined && q.data.after !== undefined) throw new ERR_BAD_FRAME('before or after, not both');
       return await deps.history.history({ user, with: peer.data, before: q.data.before, after: q.data.after, limit: q.data.limit });
     } catch (err) {
       return sendError(reply, err);
@@ -136,7 +128,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/v1/conversations', async (req, reply) => {
     try {
       const user = await userOf(req);
-      const limit = z.coerce.number().pipe(limitSchema).optional().safeParse((req.query as { limit?: unknown }).limit);
+      const limit = limitParam.optional().safeParse((req.query as { limit?: unknown }).limit);
       if (!limit.success) throw new ERR_BAD_FRAME('limit must be 1-200');
       return { items: await deps.history.conversations(user, limit.data) };
     } catch (err) {

@@ -1,16 +1,16 @@
 /**
  * One client connection, from upgrade to close: the `hello` handshake (with its deadline), then
- * every frame of PROTOCOL.md. Bad input gets an `error` frame and leaves the connection usable;
+ * every frame of the protocol. Bad input gets an `error` frame and leaves the connection usable;
  * nothing a client sends can throw out of here.
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { CLOSE, type CloseCode } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_QUEUE_FULL, ERR_RATE_LIMITED, ERR_UNAUTHORIZED, wireCode } from '@chat/shared/errors';
+import { ERR_BAD_FRAME, ERR_OVERLOADED, ERR_QUEUE_FULL, ERR_RATE_LIMITED, ERR_UNAUTHORIZED } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
-import { parseClientFrame, type ClientFrame, type HistoryRequest, type Send, type ServerFrame } from '@chat/shared/protocol';
+import { ackFrame, errorFrame, parseClientFrame, type ClientFrame, type HistoryRequest, type Send, type ServerFrame } from '@chat/shared/protocol';
 import type { ConnId, UserId } from '@chat/shared/types';
 import type { Authenticator } from './auth.ts';
 import type { Delivery } from './delivery.ts';
@@ -158,7 +158,7 @@ export class ClientSession {
       this.deps.delivery.prefetch(msg);
       const [accepted] = await appended;
       const { id, seq, ts, duplicate } = accepted!;
-      this.send({ type: 'ack', cid: msg.cid, id, seq, ts });
+      this.send(ackFrame(msg.cid, accepted!));
       // A repeated cid was delivered the first time; it is acked again but not re-delivered.
       if (!duplicate) await this.deps.delivery.deliver({ id, seq, from: msg.from, to: msg.to, cid: msg.cid, body: msg.body, ts }, this.connId);
     } catch (err) {
@@ -214,10 +214,7 @@ export class ClientSession {
   }
 
   private sendError(err: unknown, cid?: string): void {
-    const code = wireCode(err);
-    // Internal failures are not described to clients; validation errors are.
-    const message = code === 'unavailable' ? 'service unavailable, retry later' : (err as Error).message;
-    this.send(cid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, cid });
+    this.send(errorFrame(err, cid));
   }
 
   private send(frame: ServerFrame): void {
@@ -248,7 +245,7 @@ export class ClientSession {
       // and delivers hundreds of messages in one go, often several to one connection, and each
       // frame written alone is a system call through the whole TCP stack. The uncork runs once
       // the turn's promise callbacks are done (process.nextTick after microtasks).
-      // docs/benchmarks.md, session 8: p99 at 15,000 msgs/s 277-286 ms instead of 609-975.
+      // docs/benchmarks.md, corked client sockets: p99 at 15,000 msgs/s 277-286 ms instead of 609-975.
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);

@@ -4,15 +4,11 @@
  * is encoded once for all local recipients.
  */
 import type { DeliverReply, DeliverRequest } from '@chat/shared/internal-api';
+import { encodeMessageFrame } from '@chat/shared/protocol';
 import type { ConnId, Message, NodeId, NodeInfo, UserId } from '@chat/shared/types';
 import type { Forwarder } from './forwarder.ts';
 import type { LocalConnections } from './local-connections.ts';
 import type { LookupCache } from './lookup-cache.ts';
-
-/** The `message` frame, built in one object (no spread of a copy: this runs once per delivery). */
-export function encodeMessageFrame(m: Message): string {
-  return JSON.stringify({ type: 'message', id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts });
-}
 
 export interface DeliveryStats {
   local: number;
@@ -66,7 +62,7 @@ export class Delivery {
    */
   async deliver(m: Message, originConn?: ConnId): Promise<void> {
     // The usual same-node case, without the lookup and forward bookkeeping below (a tenth of
-    // what a node allocated per message at 20,000 msgs/s, docs/benchmarks.md session 9).
+    // what a node allocated per message at 20,000 msgs/s, docs/benchmarks.md).
     if (this.cache.cachedOnlyOn(this.selfId, m.to, m.from)) {
       return this.deliverLocally(m, originConn);
     }

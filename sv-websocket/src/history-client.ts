@@ -1,22 +1,9 @@
 /** History and conversation lists come from sv-persist, which owns the queries. */
 import { Failover } from '@chat/shared/failover';
 import type { InternalClient } from '@chat/shared/internal-client';
-import { ROUTES } from '@chat/shared/internal-api';
-import { HISTORY_DEFAULT_LIMIT, type ConversationItem, type WireMessage } from '@chat/shared/protocol';
+import { ROUTES, type HistoryQuery } from '@chat/shared/internal-api';
+import { HISTORY_DEFAULT_LIMIT, type ConversationItem, type HistoryPage } from '@chat/shared/protocol';
 import type { UserId } from '@chat/shared/types';
-
-export interface HistoryPage {
-  messages: WireMessage[];
-  more: boolean;
-}
-
-export interface HistoryParams {
-  user: UserId;
-  with: UserId;
-  before?: number | undefined;
-  after?: number | undefined;
-  limit?: number | undefined;
-}
 
 export class HistoryClient {
   private readonly targets: Failover;
@@ -25,7 +12,7 @@ export class HistoryClient {
     this.targets = new Failover(persistUrls);
   }
 
-  history(p: HistoryParams): Promise<HistoryPage> {
+  history(p: HistoryQuery): Promise<HistoryPage> {
     const q = new URLSearchParams({ user: p.user, with: p.with, limit: String(p.limit ?? HISTORY_DEFAULT_LIMIT) });
     if (p.before !== undefined) q.set('before', String(p.before));
     if (p.after !== undefined) q.set('after', String(p.after));

@@ -41,7 +41,7 @@ export interface KafkaLogOptions {
    * Kafka's own producers default to `linger.ms` 5 since Kafka 4.0). Fewer, bigger requests: at
    * 10,000 msgs/s on the mock broker, 5 ms took the persist lag p99 from a median of 653 ms (two
    * runs of five above 1 s) to 461 ms (all five under 1 s), and the CPU per message from 157–159
-   * to 153–155 µs (docs/benchmarks.md, session 9). 0 is off. @default 0
+   * to 153–155 µs (docs/benchmarks.md, `KAFKA_LINGER_MS`). 0 is off. @default 0
    */
   lingerMs?: number;
   onBatch?: (size: number, ms: number) => void;

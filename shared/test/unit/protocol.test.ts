@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { parseClientFrame } from '../../src/protocol.ts';
-import { wireCode } from '../../src/errors.ts';
+import { z } from 'zod';
+import { ERR_BAD_FRAME, ERR_QUEUE_FULL, errorAnswer } from '../../src/errors.ts';
+import {
+  ackFrame, encodeMessageFrame, errorFrame, historyPagingParams, parseClientFrame, toWireMessage, type WireMessage,
+} from '../../src/protocol.ts';
 
 const code = (raw: string, maxBody?: number) => {
   try {
     parseClientFrame(raw, maxBody);
   } catch (err) {
-    return wireCode(err);
+    return errorAnswer(err).code;
   }
   return 'ok';
 };
@@ -70,5 +73,65 @@ describe('parseClientFrame', () => {
   it('survives deep nesting', () => {
     const deep = '{"type":"ping","x":' + '['.repeat(5000) + ']'.repeat(5000) + '}';
     assert.equal(code(deep), 'ok');
+  });
+});
+
+describe('history paging', () => {
+  const both = 'Invalid frame: history takes before or after, not both';
+  const frameError = (raw: unknown) => {
+    try {
+      parseClientFrame(JSON.stringify(raw));
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'ok';
+  };
+  const query = (q: Record<string, string | undefined>) => historyPagingParams.safeParse(q);
+
+  it('refuses before and after together, in a frame and in a query string alike', () => {
+    assert.equal(frameError({ type: 'history', with: 'bob', before: 5, after: 2 }), both);
+    const r = query({ before: '5', after: '2' });
+    assert.equal(r.success, false);
+    assert.equal(r.error?.issues[0]?.message, 'history takes before or after, not both');
+  });
+
+  it('takes query-string text under the same limits as frame numbers', () => {
+    assert.deepEqual(query({ before: '42', limit: '200' }).data, { before: 42, limit: 200 });
+    assert.deepEqual(query({ after: '0' }).data, { after: 0 });
+    for (const bad of [{ limit: '0' }, { limit: '201' }, { limit: '1.5' }, { before: '-1' }, { before: 'x' }, { after: '9007199254740992' }]) {
+      assert.equal(query(bad).success, false, JSON.stringify(bad));
+    }
+  });
+
+  it('keeps the rule when a route adds its own fields', () => {
+    const route = historyPagingParams.safeExtend({ user: z.string() });
+    assert.equal(route.safeParse({ user: 'alice', before: '1', after: '2' }).success, false);
+    assert.deepEqual(route.safeParse({ user: 'alice', before: '1' }).data, { user: 'alice', before: 1 });
+  });
+});
+
+describe('frame builders', () => {
+  // Fields in another order than the wire's, as a database row or a forwarded message may hold them.
+  const m: WireMessage = { ts: 7, body: 'hi', to: 'bob', from: 'alice', cid: 'c1', seq: 3, id: 'm1' };
+  const order = ['id', 'seq', 'cid', 'from', 'to', 'body', 'ts'];
+
+  it('puts a message\'s fields in the wire order, in history and in the message frame alike', () => {
+    assert.deepEqual(Object.keys(toWireMessage(m)), order);
+    const frame = encodeMessageFrame(m);
+    assert.deepEqual(Object.keys(JSON.parse(frame)), ['type', ...order]);
+    assert.equal(frame, JSON.stringify({ type: 'message', ...toWireMessage(m) }));
+  });
+
+  it('acks with the cid and the id, seq and ts the log gave', () => {
+    const accepted = { id: 'm1', seq: 3, ts: 7, duplicate: true };
+    assert.equal(JSON.stringify(ackFrame('c1', accepted)), '{"type":"ack","cid":"c1","id":"m1","seq":3,"ts":7}');
+  });
+
+  it('describes a bad request and hides an outage in an error frame, with the cid when given', () => {
+    assert.deepEqual(errorFrame(new ERR_BAD_FRAME('unknown frame type')), { type: 'error', code: 'bad_request', message: 'Invalid frame: unknown frame type' });
+    assert.deepEqual(errorFrame(new ERR_QUEUE_FULL('1000 waiting'), 'c9'), {
+      type: 'error', code: 'unavailable', message: 'service unavailable, retry later', cid: 'c9',
+    });
+    assert.deepEqual(errorFrame(new Error('socket hang up')), { type: 'error', code: 'unavailable', message: 'service unavailable, retry later' });
   });
 });

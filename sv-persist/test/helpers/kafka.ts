@@ -11,7 +11,10 @@ import type { MessageStore } from '../../src/store.ts';
 
 export const PARTITIONS = 6;
 
-/** Timings the librdkafka mock answers quickly with (DESIGN.md: keep the fetch wait ≈ 100 ms). */
+/**
+ * Timings the librdkafka mock answers quickly with. It answers an empty fetch only after the whole
+ * `maxWaitTimeInMs`, even when records arrive meanwhile, so a short wait keeps persistence prompt.
+ */
 export const TEST_TIMINGS = {
   maxWaitTimeInMs: 100, sessionTimeout: 6000, rebalanceTimeout: 3000, heartbeatInterval: 300,
   retryInitialMs: 50, retryMaxMs: 400,

@@ -1,5 +1,5 @@
 /**
- * SIGKILL of a node under load (DESIGN.md invariants: an acked message is never lost; a recipient
+ * SIGKILL of a node under load (the product's promises: an acked message is never lost; a recipient
  * gets every message, live or through `history`). Clients are ResilientClients: the killed node's
  * clients reconnect elsewhere with full-jitter backoff, resend what was not acked with the same
  * cid, and catch up with `history after`.

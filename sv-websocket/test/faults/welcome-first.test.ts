@@ -1,9 +1,9 @@
 /**
- * `welcome` is the first frame a connection gets (PROTOCOL.md: it answers `hello`), even when a
- * message for the user arrives while discovery is still registering the connection. The node holds
- * such messages and sends them right after `welcome`. A client catches up after `welcome` from the
- * highest seq it had received; a message shown to it before `welcome` raised that mark past the
- * messages it missed while away (the node-kill fault test lost one that way now and then).
+ * `welcome` is the first frame a connection gets (it answers `hello`, docs/protocol.md), even when
+ * a message for the user arrives while discovery is still registering the connection. The node
+ * holds such messages and sends them right after `welcome`. A client catches up after `welcome`
+ * from the highest seq it had received; a message shown to it before `welcome` would raise that
+ * mark past the messages it missed while away, and the client would never ask for them.
  * sv-discover is frozen with SIGSTOP to hold the registration open.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * A protocol client that survives faults, as a well-behaved browser client would (PROTOCOL.md):
+ * A protocol client that survives faults, as a well-behaved browser client would (docs/protocol.md):
  * it reconnects over a list of nodes with full-jitter exponential backoff (AWS "Exponential Backoff
  * and Jitter": sleep = random(0, min(cap, base · 2^attempt))), resends every unacked `send` with the
  * same `cid` (the server dedups), and after each reconnect catches up every conversation with

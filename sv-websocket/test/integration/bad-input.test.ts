@@ -1,5 +1,5 @@
 /**
- * Every bad input of PROTOCOL.md gets the right error (or close code) from a real node, and the
+ * Every kind of bad input gets the right error (or close code) from a real node, and the
  * connection stays usable; internal endpoints refuse requests without the cluster secret.
  */
 import assert from 'node:assert/strict';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { wireCode } from '@chat/shared/errors';
+import { errorAnswer } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import { partitionFor, recordKey, seqFromOffset } from '@chat/shared/kafka-log';
 import { createLogger } from '@chat/shared/logger';
@@ -155,11 +155,11 @@ describe('KafkaMessageLog (integration)', function () {
       const started = performance.now();
       const inFlight = log.append([message('ann', 'ben')]);
       const queued = [log.append([message('ann', 'ben')]), log.append([message('ann', 'ben')])];
-      await assert.rejects(log.append([message('ann', 'ben')]), (err: { code?: string }) => err.code === 'CHAT_ERR_QUEUE_FULL' && wireCode(err) === 'unavailable');
-      await assert.rejects(inFlight, (err: { code?: string }) => err.code === 'CHAT_ERR_LOG_UNAVAILABLE' && wireCode(err) === 'unavailable');
+      await assert.rejects(log.append([message('ann', 'ben')]), (err: { code?: string }) => err.code === 'CHAT_ERR_QUEUE_FULL' && errorAnswer(err).code === 'unavailable');
+      await assert.rejects(inFlight, (err: { code?: string }) => err.code === 'CHAT_ERR_LOG_UNAVAILABLE' && errorAnswer(err).code === 'unavailable');
       const elapsed = performance.now() - started;
       assert.ok(elapsed < sendTimeoutMs + 1000, `failed after ${Math.round(elapsed)} ms`);
-      for (const q of queued) await assert.rejects(q, (err) => wireCode(err) === 'unavailable');
+      for (const q of queued) await assert.rejects(q, (err) => errorAnswer(err).code === 'unavailable');
     } finally {
       await broker.setDown(false);
     }

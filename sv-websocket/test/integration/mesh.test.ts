@@ -1,6 +1,6 @@
 /**
  * The mesh end to end: separate processes (discover, persist on real Postgres, three nodes)
- * driven by `ws` clients speaking PROTOCOL.md.
+ * driven by `ws` clients speaking the public protocol.
  */
 import assert from 'node:assert/strict';
 import { request } from 'undici';

@@ -1,9 +1,10 @@
 /** Delivery and presence logic with in-memory parts: the MemoryRegistry (a product mode) and recording sockets. */
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
+import { encodeMessageFrame } from '@chat/shared/protocol';
 import type { Message } from '@chat/shared/types';
 import { MemoryRegistry } from '../../../sv-discover/src/registry-memory.ts';
-import { Delivery, encodeMessageFrame } from '../../src/delivery.ts';
+import { Delivery } from '../../src/delivery.ts';
 import { Forwarder } from '../../src/forwarder.ts';
 import { LocalConnections } from '../../src/local-connections.ts';
 import { LookupCache } from '../../src/lookup-cache.ts';

@@ -1,6 +1,6 @@
 /** RecentSendsLog: repeats of (sender, cid) answered from memory, bounded by count and age. */
 import assert from 'node:assert/strict';
-import { ERR_LOG_UNAVAILABLE, wireCode } from '@chat/shared/errors';
+import { ERR_LOG_UNAVAILABLE, errorAnswer } from '@chat/shared/errors';
 import type { MessageLog } from '@chat/shared/message-log';
 import type { Accepted, NewMessage } from '@chat/shared/types';
 import { RecentSendsLog } from '../../src/recent-sends.ts';
@@ -82,8 +82,8 @@ describe('RecentSendsLog', () => {
     const first = log.append([msg('alice', 'c1')]);
     const waiting = log.append([msg('alice', 'c1')]);
     inner.fail();
-    await assert.rejects(first, (err) => wireCode(err) === 'unavailable');
-    await assert.rejects(waiting, (err) => wireCode(err) === 'unavailable');
+    await assert.rejects(first, (err) => errorAnswer(err).code === 'unavailable');
+    await assert.rejects(waiting, (err) => errorAnswer(err).code === 'unavailable');
     assert.equal(log.size, 0);
     const retry = log.append([msg('alice', 'c1')]);
     assert.equal(inner.calls.length, 2);
