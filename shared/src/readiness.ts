@@ -31,8 +31,12 @@ export async function checkReadiness(checks: Record<string, ReadinessCheck>, tim
   return { ready: results.every((r) => r.status === 'fulfilled'), checks: states };
 }
 
+// Any server, request or logger type: each service builds its fastify instance its own way.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFastify = FastifyInstance<any, any, any, any, any>;
+
 /** `GET /readyz`: 200 with the checks when all pass, 503 with them when any fails (logged once per interval). */
-export function registerReadiness(app: FastifyInstance, checks: Record<string, ReadinessCheck>, opts: { logger: Logger; timeoutMs?: number }): void {
+export function registerReadiness(app: AnyFastify, checks: Record<string, ReadinessCheck>, opts: { logger: Logger; timeoutMs?: number }): void {
   const failures = new FailureLog(opts.logger);
   app.addHook('onClose', async () => failures.close());
   app.get('/readyz', async (_req, reply) => {

@@ -11,7 +11,7 @@ import { errorAnswer } from '@chat/shared/errors';
 import type { ChangeFeed } from './change-feed.ts';
 import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
-import { withTimeout } from '@chat/shared/timeout';
+import { registerReadiness } from '@chat/shared/readiness';
 
 /** A registry that can tell whether its store answers (readiness). */
 export interface DiscoverRegistry extends Registry {
@@ -75,15 +75,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (req, reply) => {
-    try {
-      await withTimeout(deps.registry.ping(), deps.readyTimeoutMs ?? 2000);
-      return { ok: true };
-    } catch (err) {
-      req.log.warn({ err }, 'registry not ready');
-      return reply.code(503).send({ ok: false, error: 'unavailable' });
-    }
-  });
+  registerReadiness(app, { registry: () => deps.registry.ping() }, { logger: deps.logger, timeoutMs: deps.readyTimeoutMs ?? 2000 });
 
   const feed = deps.feed;
   if (feed) {

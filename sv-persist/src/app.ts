@@ -15,7 +15,7 @@ import type { BatchWriter } from './batch-writer.ts';
 import { registerIngestStream } from './ingest-stream.ts';
 import type { MessageStore } from './store.ts';
 import type { PersistMetrics } from './metrics.ts';
-import { withTimeout } from '@chat/shared/timeout';
+import { registerReadiness } from '@chat/shared/readiness';
 
 export interface AppDeps {
   store: MessageStore;
@@ -74,18 +74,13 @@ export function buildApp(deps: AppDeps) {
       return metrics.registry.metrics();
     });
   }
-  app.get('/readyz', async (req, reply) => {
-    if (deps.consumer && !deps.consumer.isReady()) {
-      return reply.code(503).send({ ok: false, error: 'unavailable', reason: 'kafka consumer not in its group' });
-    }
-    try {
-      await withTimeout(deps.store.ping(), deps.readyTimeoutMs ?? 2000);
-      return { ok: true };
-    } catch (err) {
-      req.log.warn({ err }, 'database not ready');
-      return reply.code(503).send({ ok: false, error: 'unavailable' });
-    }
-  });
+  // A persister is ready when it can store: the database answers and, in Kafka mode, it holds its
+  // share of the partitions (its group membership); nodes do not depend on this in Kafka mode.
+  const consumer = deps.consumer;
+  registerReadiness(app, {
+    database: () => deps.store.ping(),
+    ...(consumer && { consumer: () => { if (!consumer.isReady()) throw new Error('not in its consumer group yet'); } }),
+  }, { logger: deps.logger, timeoutMs: deps.readyTimeoutMs ?? 2000 });
 
   if (deps.ingest !== false) {
     app.post(ROUTES.persistIngest, async (req): Promise<IngestReply> => {

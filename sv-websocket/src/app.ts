@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { registerReadiness, type ReadinessCheck } from '@chat/shared/readiness';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '@chat/shared/close-codes';
@@ -25,7 +26,8 @@ export interface AppDeps extends SessionDeps {
   pingIntervalMs: number;
   allowedOrigins: string[];
   /** Resolves when the services this node depends on answer; rejects otherwise. */
-  checkReady: () => Promise<void>;
+  /** /readyz: what the node needs to accept, store and deliver messages, one check each. */
+  readiness: Record<string, ReadinessCheck>;
 }
 
 /** `user` is the dev-mode credential (`userOf`), not a parameter of the page. */
@@ -137,14 +139,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ ok: true, node: deps.nodeId }));
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      await deps.checkReady();
-      return { ready: true };
-    } catch (err) {
-      return reply.code(503).send({ ready: false, message: (err as Error).message });
-    }
-  });
+  registerReadiness(app, deps.readiness, { logger: deps.logger });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();

@@ -52,7 +52,8 @@ await runMain(async () => {
   });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };
-  if (config.kafkaBrokers.length > 0) {
+  const kafkaMode = config.kafkaBrokers.length > 0;
+  if (kafkaMode) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId ?? nodeId, sendTimeoutMs: config.kafkaSendTimeoutMs }, logger);
     const kafkaLog = await KafkaMessageLog.create(kafka, {
       topic: config.kafkaTopic,
@@ -84,10 +85,16 @@ await runMain(async () => {
     maxFrameBytes: config.maxFrameBytes,
     pingIntervalMs: config.pingIntervalMs,
     allowedOrigins: config.allowedOrigins,
-    checkReady: async () => {
-      await Promise.any(config.discoverUrls.map((url) => client.get(url, '/readyz')));
-      await Promise.any(config.persistUrls.map((url) => client.get(url, '/readyz')));
-      if (log.healthy?.() === false) throw new Error('the message log refused the last write');
+    readiness: {
+      // Any one instance will do: the nodes fail over between them.
+      discovery: () => Promise.any(config.discoverUrls.map((url) => client.get(url, '/readyz'))),
+      // In direct mode the log is sv-persist, the single writer; in Kafka mode it is the producer,
+      // and the persisters' group membership is no concern of the node: it accepts and stores
+      // while they rejoin.
+      log: async () => {
+        if (!kafkaMode) await client.get(config.persistUrls[0]!, '/readyz');
+        if (log.healthy?.() === false) throw new Error('the message log refused the last write');
+      },
     },
   });
 

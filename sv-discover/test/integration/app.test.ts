@@ -144,7 +144,7 @@ function suite(name: string, makeRegistry: () => Promise<{ registry: DiscoverReg
       assert.deepEqual((await app.inject({ method: 'GET', url: '/healthz' })).json(), { ok: true });
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       assert.equal(ready.statusCode, 200);
-      assert.deepEqual(ready.json(), { ok: true });
+      assert.deepEqual(ready.json(), { ready: true, checks: { registry: 'ok' } });
     });
   });
 }
@@ -171,7 +171,9 @@ describe('sv-discover readiness without Redis', () => {
     try {
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       assert.equal(ready.statusCode, 503);
-      assert.equal(ready.json<{ ok: boolean }>().ok, false);
+      const body = ready.json<{ ready: boolean; checks: { registry: string } }>();
+      assert.equal(body.ready, false);
+      assert.match(body.checks.registry, /^down: /, 'the check names why');
       assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness does not depend on Redis');
       const res = await post(app, ROUTES.discoverLookup, { users: ['alice'] });
       assert.equal(res.statusCode, 503);

@@ -21,9 +21,11 @@ describe('sv-persist HTTP in Kafka mode', () => {
     try {
       const notYet = await app.inject({ method: 'GET', url: '/readyz' });
       assert.equal(notYet.statusCode, 503);
-      assert.equal(notYet.json<{ reason: string }>().reason, 'kafka consumer not in its group');
+      assert.deepEqual(notYet.json(), { ready: false, checks: { database: 'ok', consumer: 'down: not in its consumer group yet' } });
       inGroup = true;
-      assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 200);
+      assert.deepEqual(ready.json(), { ready: true, checks: { database: 'ok', consumer: 'ok' } });
       const ingest = await app.inject(signedRequest(SECRET, 'POST', ROUTES.persistIngest, { messages: [msg('a', 'b', 'c')] }));
       assert.equal(ingest.statusCode, 404);
     } finally {
