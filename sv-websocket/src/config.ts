@@ -31,6 +31,8 @@ export interface Config {
    */ userRateLimitPerSec: number; userRateLimitBurst: number;
   /** A connection whose unsent buffer passes this many bytes is closed (slow consumer). */ maxBufferedBytes: number;
   /** Deliveries in progress at which sends are refused with `unavailable` (overload). @default 10000 */ maxPendingDeliveries: number;
+  /** How long a remote delivery that failed (lookup or forward) is tried again; 0 never. @default 10000 */ forwardRetryMs: number;
+  /** Most remote deliveries parked for retry at once; past it, new ones are left to history. @default 10000 */ forwardRetryMax: number;
   /**
    * Sends are refused with `unavailable` while the oldest message this node is writing to the log
    * has waited longer than this (overload): past capacity, acks stay this late at most instead of
@@ -75,6 +77,8 @@ const schema = z.object({
   USER_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
   MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 64 * 1024),
   MAX_PENDING_DELIVERIES: env.int(10_000, 1),
+  FORWARD_RETRY_MS: env.int(10_000, 0, 600_000),
+  FORWARD_RETRY_MAX: env.int(10_000, 1, 10_000_000),
   LOG_MAX_WAIT_MS: env.int(1000, 10),
   PING_INTERVAL_MS: env.int(30_000, 1000),
   ALLOWED_ORIGINS: env.list().default([]),
@@ -119,6 +123,8 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     userRateLimitBurst: c.USER_RATE_LIMIT_BURST ?? 2 * c.RATE_LIMIT_BURST,
     maxBufferedBytes: c.MAX_BUFFERED_BYTES,
     maxPendingDeliveries: c.MAX_PENDING_DELIVERIES,
+    forwardRetryMs: c.FORWARD_RETRY_MS,
+    forwardRetryMax: c.FORWARD_RETRY_MAX,
     logMaxWaitMs: c.LOG_MAX_WAIT_MS,
     pingIntervalMs: c.PING_INTERVAL_MS,
     allowedOrigins: c.ALLOWED_ORIGINS,

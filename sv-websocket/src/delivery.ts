@@ -2,13 +2,23 @@
  * Delivery of an accepted message to every connection of its recipient and the sender's other
  * connections: local ones directly, remote ones through discovery and the forwarder. The frame
  * is encoded once for all local recipients.
+ *
+ * A remote delivery that fails (discovery does not answer, or the forward does not get through)
+ * is parked and tried again for `retryMs` (retry-queue.ts): a recipient who stays connected
+ * through a short outage gets the message live, late. A repeat is harmless: recipients drop a
+ * message whose id they hold. The messages are durable, so what is given up (the window ends,
+ * too many are parked, shutdown) is still in `history`.
  */
+import { FailureLog } from '@chat/shared/failure-log';
 import type { DeliverReply, DeliverRequest } from '@chat/shared/internal-api';
+import { createLogger, type Logger } from '@chat/shared/logger';
 import { encodeMessageFrame } from '@chat/shared/protocol';
 import type { ConnId, Message, NodeId, NodeInfo, UserId } from '@chat/shared/types';
-import type { Forwarder } from './forwarder.ts';
+import type { DeliverItem, Forwarder } from './forwarder.ts';
 import type { LocalConnections } from './local-connections.ts';
 import type { LookupCache } from './lookup-cache.ts';
+import { RetryLoop } from './retry-loop.ts';
+import type { DropReason } from './retry-queue.ts';
 
 export interface DeliveryStats {
   local: number;
@@ -21,6 +31,21 @@ export interface DeliveryOptions {
    * node stops accepting sends (`saturated`). @default 10000
    */
   maxPending?: number;
+  /** How long a failed remote delivery is tried again; 0 never. @default 10000 */
+  retryMs?: number;
+  /** Most remote deliveries parked for retry at once; past it, new ones are left to history. @default 10000 */
+  maxParked?: number;
+  /** Where failures are reported, once per interval with a count. @default silent */
+  logger?: Logger;
+}
+
+/** A remote delivery waiting for its next attempt. */
+interface Retry {
+  item: DeliverItem;
+  /** Users not reached yet. */
+  users: UserId[];
+  /** Nodes that took the message (this one included): not sent to again. */
+  answered: Set<NodeId>;
 }
 
 export class Delivery {
@@ -28,6 +53,10 @@ export class Delivery {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly maxPending: number;
+  private readonly retryMs: number;
+  private readonly retries: RetryLoop<Retry>;
+  private closing = false;
+  private readonly failureLog: FailureLog;
 
   constructor(
     private readonly selfId: NodeId,
@@ -37,6 +66,12 @@ export class Delivery {
     opts: DeliveryOptions = {},
   ) {
     this.maxPending = opts.maxPending ?? 10_000;
+    this.retryMs = opts.retryMs ?? 10_000;
+    this.retries = new RetryLoop({ windowMs: this.retryMs, maxItems: opts.maxParked ?? 10_000 }, async (retry) => {
+      const users = await this.deliverRemote(retry.item, retry.users, retry.answered, true);
+      return users.length > 0 ? { ...retry, users } : undefined;
+    });
+    this.failureLog = new FailureLog(opts.logger ?? createLogger({ service: 'sv-websocket', level: 'silent' }));
   }
 
   /** Deliveries in progress: accepted messages not yet handed to every node of their users. */
@@ -48,18 +83,25 @@ export class Delivery {
    * True while `maxPending` deliveries are in progress: the node accepts no more sends until they
    * drain. Past its forwarding capacity a node would otherwise keep acking messages it cannot
    * deliver live: their forwards queue for seconds, time out, and reach the recipients only
-   * through history. Refused sends are not stored, and the client retries them later.
+   * through history. Refused sends are not stored, and the client retries them later. Parked
+   * retries do not count: a peer down for long would otherwise shut the door on every send; they
+   * have a bound of their own (`maxParked`).
    */
   get saturated(): boolean {
     return this.inFlight >= this.maxPending;
   }
 
-  /**
-   * Deliver everywhere; resolves once remote forwards were answered. Never rejects. Users a
-   * forward did not reach (the cached node is dead, or they left it) are looked up once more, and
-   * the message goes to any node not tried yet: a recipient who just reconnected elsewhere gets it
-   * live instead of only through history.
-   */
+  /** Remote deliveries parked for retry (or being retried). */
+  get parked(): number {
+    return this.retries.size;
+  }
+
+  /** Parked deliveries given up, by reason. */
+  get retriesDropped(): Readonly<Record<DropReason, number>> {
+    return this.retries.dropped;
+  }
+
+  /** Deliver everywhere; resolves once remote forwards were answered (or parked). Never rejects. */
   async deliver(m: Message, originConn?: ConnId): Promise<void> {
     // The usual same-node case, without the lookup and forward bookkeeping below (a tenth of
     // what a node allocated per message at 20,000 msgs/s, docs/benchmarks.md).
@@ -68,7 +110,11 @@ export class Delivery {
     }
     this.inFlight++;
     try {
-      await this.deliverEverywhere(m, originConn);
+      this.deliverLocally(m, originConn);
+      const item = originConn === undefined ? { message: m } : { message: m, originConn };
+      const answered = new Set<NodeId>([this.selfId]);
+      const left = await this.deliverRemote(item, usersOf(m), answered, false);
+      if (left.length > 0) this.park({ item, users: left, answered });
     } finally {
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
@@ -82,41 +128,71 @@ export class Delivery {
     this.cache.prefetch(usersOf(m));
   }
 
-  /** Resolves once no delivery is in progress (graceful shutdown, before the forwarder drains). */
-  idle(): Promise<void> {
-    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  /**
+   * Graceful shutdown, before the forwarder drains: gives up the parked retries (the messages are
+   * durable; history has them) and resolves once no delivery or retry is in progress.
+   */
+  async idle(): Promise<void> {
+    this.closing = true;
+    const retries = this.retries.close();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await retries;
+    this.failureLog.close();
   }
 
-  private async deliverEverywhere(m: Message, originConn: ConnId | undefined): Promise<void> {
-    this.deliverLocally(m, originConn);
-    const item = originConn === undefined ? { message: m } : { message: m, originConn };
-    const tried = new Set<NodeId>([this.selfId]);
-    let users = usersOf(m);
+  /**
+   * Forward `item` to the nodes of `users` not in `answered`, adding each node that takes it.
+   * Users a forward did not reach (they left that node, or it failed) are looked up once more and
+   * the message goes to any node not tried yet: a recipient who just reconnected elsewhere gets it
+   * live. Returns the users to try again: their lookup failed, a forward to one of their nodes did
+   * not get through, or (`again`) discovery knows them nowhere: on a retry, that may be discovery
+   * back from a restart, empty, before their node re-registered them.
+   */
+  private async deliverRemote(item: DeliverItem, users: UserId[], answered: Set<NodeId>, again: boolean): Promise<UserId[]> {
+    const tried = new Set(answered);
+    const left = new Set<UserId>();
     for (let round = 0; round < 2 && users.length > 0; round++) {
       let placed: Map<UserId, NodeInfo[]>;
       try {
         placed = await this.cache.nodesOf(users);
-      } catch {
-        return; // discovery down: local delivery done, remote recipients catch up from history
+      } catch (err) {
+        this.failureLog.record('discovery lookup failed; remote deliveries parked for retry', { err });
+        for (const user of users) left.add(user);
+        break;
       }
       const targets = new Map<NodeId, { node: NodeInfo; users: UserId[] }>();
-      for (const [user, nodes] of placed) {
-        for (const node of nodes) {
+      for (const user of users) {
+        const nodes = placed.get(user);
+        if (nodes === undefined || (again && nodes.length === 0)) left.add(user);
+        for (const node of nodes ?? []) {
           if (tried.has(node.nodeId)) continue;
           const t = targets.get(node.nodeId) ?? { node, users: [] };
           t.users.push(user);
           targets.set(node.nodeId, t);
         }
       }
-      if (targets.size === 0) return; // every user is here only (the usual same-node case)
-      const sends: Promise<UserId[]>[] = [];
+      if (targets.size === 0) break; // every user is here only (the usual same-node case), or nowhere new
+      const sends: Promise<readonly UserId[]>[] = [];
       for (const { node, users: forUsers } of targets.values()) {
         tried.add(node.nodeId);
-        this.stats.forwarded++;
-        sends.push(this.forwarder.forward(node, item, forUsers));
+        sends.push(this.forwarder.forward(node, item, forUsers).then((result) => {
+          if (result.reached) {
+            this.stats.forwarded++;
+            answered.add(node.nodeId);
+            return result.absent;
+          }
+          for (const user of forUsers) left.add(user);
+          return forUsers;
+        }));
       }
       users = [...new Set((await Promise.all(sends)).flat())];
     }
+    return [...left];
+  }
+
+  private park(retry: Retry): void {
+    if (this.retryMs <= 0 || this.retries.park(retry) || this.closing) return;
+    this.failureLog.record('too many deliveries parked for retry; the message is left to history', { parked: this.retries.size });
   }
 
   /** Another node forwarded a batch: hand it to our connections, report who is not here. */

@@ -5,7 +5,11 @@
  *   on it at once; frames leave in batch order and the target hands them over in arrival order;
  * - HTTP (undici keep-alive): one POST per batch, one batch in flight per node.
  * Either way per-node order holds. Messages are already durable when forwarded: a failed forward
- * is logged and the recipients catch up through `history`; it never fails the sender.
+ * never fails the sender; the caller may try again, and the recipients catch up through `history`.
+ *
+ * A peer whose forward failed is marked down (peer-breaker.ts): what would go there is held at
+ * once, with no request and no log line, until a probe gets through. Failures are logged once
+ * per interval with a count (FailureLog), never once per batch.
  *
  * A peer nothing was forwarded to for `peerIdleMs` (a node that left the mesh, or whose users all
  * left it) is dropped, its stream closed: in a mesh whose nodes come and go, a node would
@@ -13,24 +17,43 @@
  * there opens a new one.
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
-import type { InternalClient } from '@chat/shared/internal-client';
+import { FailureLog } from '@chat/shared/failure-log';
+import { InternalHttpError, type InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type DeliverReply, type DeliverRequest } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
-import { RequestStreamClient } from '@chat/shared/request-stream';
+import { RequestStreamClient, RequestStreamError } from '@chat/shared/request-stream';
 import type { NodeId, NodeInfo, UserId } from '@chat/shared/types';
+import { PeerBreaker, type PeerBreakerOptions } from './peer-breaker.ts';
 
-type DeliverItem = DeliverRequest['items'][number];
+export type DeliverItem = DeliverRequest['items'][number];
+
+/** What one forward came to. */
+export interface ForwardResult {
+  /** The node took the message. When false (the request failed, or the node is marked down), nothing is known. */
+  readonly reached: boolean;
+  /** Of the users asked for, those the node does not hold. */
+  readonly absent: readonly UserId[];
+}
+
+const NOT_REACHED: ForwardResult = Object.freeze({ reached: false, absent: Object.freeze([]) });
 
 interface Outgoing {
   item: DeliverItem;
   /** Users discovery placed on the target node for this item. */
   users: UserId[];
+  /** This item is the probe of a peer marked down. */
+  probe: boolean;
 }
 
 export interface ForwardStats {
   batches: number;
   messages: number;
+  /** Forward requests that failed: not answered, or refused. */
   failures: number;
+  /** Messages held without a request because their node is marked down. */
+  held: number;
+  /** Messages dropped because the queue to their node was full. */
+  dropped: number;
   onBatch?: (size: number) => void;
 }
 
@@ -44,20 +67,28 @@ export interface ForwardStreamOptions {
 export interface ForwarderOptions {
   /** Drop a peer not forwarded to for this long. @default 60000 */
   peerIdleMs?: number;
+  /** When a peer marked down is probed. */
+  breaker?: PeerBreakerOptions;
+  /** A peer was just marked down (the lookup cache forgets who it placed there). */
+  onPeerDown?: (nodeId: NodeId) => void;
+  /** Failures of a kind are logged once per this interval, with a count. @default 10000 */
+  failureLogMs?: number;
 }
 
 interface Peer {
   url: string;
-  batcher: NaturalBatcher<Outgoing, UserId[]>;
+  batcher: NaturalBatcher<Outgoing, ForwardResult>;
   stream?: RequestStreamClient<DeliverRequest, DeliverReply>;
+  breaker: PeerBreaker;
   lastUsed: number;
 }
 
 export class Forwarder {
   private readonly perNode = new Map<NodeId, Peer>();
-  readonly stats: ForwardStats = { batches: 0, messages: 0, failures: 0 };
+  readonly stats: ForwardStats = { batches: 0, messages: 0, failures: 0, held: 0, dropped: 0 };
   private readonly peerIdleMs: number;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly failureLog: FailureLog;
 
   /** Without `stream`, every forward is an HTTP request through `client`. */
   constructor(
@@ -65,11 +96,12 @@ export class Forwarder {
     private readonly onAbsent: (user: UserId) => void,
     private readonly logger: Logger,
     private readonly stream?: ForwardStreamOptions,
-    opts: ForwarderOptions = {},
+    private readonly opts: ForwarderOptions = {},
   ) {
     this.peerIdleMs = opts.peerIdleMs ?? 60_000;
     this.sweeper = setInterval(() => this.dropIdlePeers(), Math.min(this.peerIdleMs, 30_000));
     this.sweeper.unref();
+    this.failureLog = new FailureLog(logger, { intervalMs: opts.failureLogMs });
   }
 
   /** Nodes this one holds a pipe to (metrics, tests). */
@@ -77,18 +109,33 @@ export class Forwarder {
     return this.perNode.size;
   }
 
+  /** Peers marked down: forwards to them are held until a probe gets through. */
+  get peersDown(): number {
+    let n = 0;
+    for (const peer of this.perNode.values()) if (peer.breaker.down) n++;
+    return n;
+  }
+
   /**
-   * Queue `item` for `node`; resolves when its batch was answered (or failed) with the users it
-   * did not reach there: absent from that node, or every one of them when the request failed.
+   * Queue `item` for `node`; resolves when its batch was answered, or at once when the node is
+   * marked down. Never rejects.
    */
-  forward(node: NodeInfo, item: DeliverItem, users: UserId[]): Promise<UserId[]> {
+  forward(node: NodeInfo, item: DeliverItem, users: UserId[]): Promise<ForwardResult> {
     const peer = this.peerFor(node);
-    peer.lastUsed = Date.now();
-    return peer.batcher.push({ item, users }).catch((err: unknown) => {
-      // Queue full: the message is durable, so the recipient still gets it through history.
-      this.stats.failures++;
-      this.logger.warn({ err, node: node.nodeId }, 'forward dropped');
-      return [];
+    const now = Date.now();
+    peer.lastUsed = now;
+    const admission = peer.breaker.admit(now);
+    if (admission === 'hold') {
+      this.stats.held++;
+      return Promise.resolve(NOT_REACHED);
+    }
+    const probe = admission === 'probe';
+    return peer.batcher.push({ item, users, probe }).catch((err: unknown) => {
+      // Queue full. A probe lost this way counts as failed, so another one goes later.
+      this.stats.dropped++;
+      if (probe) peer.breaker.failed(Date.now(), true);
+      this.failureLog.record('forward dropped: the queue to the node is full', { err, peer: node.nodeId });
+      return NOT_REACHED;
     });
   }
 
@@ -97,10 +144,11 @@ export class Forwarder {
     await Promise.all([...this.perNode.values()].map((n) => n.batcher.idle()));
   }
 
-  /** Close the forward streams (after `idle`). */
+  /** Close the forward streams (after `idle`), and log the failure counts not logged yet. */
   close(): void {
     clearInterval(this.sweeper);
     for (const peer of this.perNode.values()) peer.stream?.close();
+    this.failureLog.close();
   }
 
   private dropIdlePeers(): void {
@@ -121,21 +169,28 @@ export class Forwarder {
       baseUrl: node.url, path: ROUTES.nodeDeliverStream, secret: this.stream.secret,
       name: `the forward stream to ${node.nodeId}`, peer: `node ${node.nodeId}`,
     });
-    const batcher = new NaturalBatcher<Outgoing, UserId[]>({
+    const breaker = new PeerBreaker(this.opts.breaker);
+    const batcher = new NaturalBatcher<Outgoing, ForwardResult>({
       name: `forward to ${node.nodeId}`,
       maxBatch: 1000,
       maxQueue: 50_000,
       concurrency: stream ? (this.stream?.inFlight ?? 4) : 1,
       gatherTurn: true,
-      run: (batch) => this.send(node, stream, batch),
+      run: (batch) => this.send(node, stream, breaker, batch),
     });
     known?.stream?.close();
-    const peer = { url: node.url, batcher, stream, lastUsed: Date.now() };
+    const peer = { url: node.url, batcher, stream, breaker, lastUsed: Date.now() };
     this.perNode.set(node.nodeId, peer);
     return peer;
   }
 
-  private async send(node: NodeInfo, stream: Peer['stream'], batch: Outgoing[]): Promise<UserId[][]> {
+  private async send(node: NodeInfo, stream: Peer['stream'], breaker: PeerBreaker, batch: Outgoing[]): Promise<ForwardResult[]> {
+    const probe = batch.some((o) => o.probe);
+    // Queued before the peer was marked down: held like the rest, unless the probe goes with them.
+    if (breaker.down && !probe) {
+      this.stats.held += batch.length;
+      return batch.map(() => NOT_REACHED);
+    }
     const users = [...new Set(batch.flatMap((o) => o.users))];
     this.stats.batches++;
     this.stats.messages += batch.length;
@@ -144,14 +199,28 @@ export class Forwarder {
       const body: DeliverRequest = { users, items: batch.map((o) => o.item) };
       // The stream's frame goes out synchronously here, so batches leave in the batcher's order.
       const reply = stream ? await stream.request(body) : await this.client.post<DeliverReply>(node.url, ROUTES.nodeDeliver, body);
+      if (breaker.succeeded()) this.logger.info({ peer: node.nodeId }, 'forward peer is back: forwarding to it again');
       for (const user of reply.absent) this.onAbsent(user);
       const absent = new Set(reply.absent);
-      return batch.map((o) => o.users.filter((u) => absent.has(u)));
+      return batch.map((o) => ({ reached: true, absent: o.users.filter((u) => absent.has(u)) }));
     } catch (err) {
       this.stats.failures++;
-      for (const user of users) this.onAbsent(user);
-      this.logger.warn({ err, node: node.nodeId, messages: batch.length }, 'forward failed; recipients will catch up from history');
-      return batch.map((o) => o.users);
+      // An error reply proves the peer up; only a forward it did not answer marks it down.
+      if (answered(err)) {
+        breaker.succeeded();
+      } else if (breaker.failed(Date.now(), probe)) {
+        this.opts.onPeerDown?.(node.nodeId);
+        this.failureLog.record('forward peer down: holding forwards to it, probing it with backoff', { err, peer: node.nodeId });
+        return batch.map(() => NOT_REACHED);
+      }
+      this.failureLog.record('forward failed', { err, peer: node.nodeId, messages: batch.length });
+      return batch.map(() => NOT_REACHED);
     }
   }
+}
+
+/** Whether a failed forward was answered by its peer (an error reply, a 4xx). */
+function answered(err: unknown): boolean {
+  if (err instanceof RequestStreamError) return err.code !== undefined;
+  return err instanceof InternalHttpError && err.status < 500;
 }

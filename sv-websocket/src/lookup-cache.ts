@@ -78,6 +78,16 @@ export class LookupCache {
     for (const u of users) this.invalidate(u);
   }
 
+  /**
+   * `nodeId` was found down: forget every user cached on it, so the next delivery to them asks
+   * discovery, which names the node they reconnected to.
+   */
+  dropNode(nodeId: NodeId): void {
+    for (const [user, entry] of this.entries) {
+      if (entry.nodes.some((n) => n.nodeId === nodeId)) this.invalidate(user);
+    }
+  }
+
   /** Discovery may have missed pushes: ask again for everyone (expired answers stay for stale-if-error). */
   expireAll(): void {
     this.expireWithin(0);

@@ -36,8 +36,10 @@ await runMain(async () => {
     : undefined;
   feed?.start();
   const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }),
-    config.forwardTransport === 'stream' ? { secret: config.clusterSecret } : undefined);
-  const delivery = new Delivery(nodeId, local, cache, forwarder, { maxPending: config.maxPendingDeliveries });
+    config.forwardTransport === 'stream' ? { secret: config.clusterSecret } : undefined, { onPeerDown: (peer) => cache.dropNode(peer) });
+  const delivery = new Delivery(nodeId, local, cache, forwarder, {
+    maxPending: config.maxPendingDeliveries, retryMs: config.forwardRetryMs, maxParked: config.forwardRetryMax, logger: logger.child({ module: 'delivery' }),
+  });
   // Made below, once the metrics its batches report to exist; the backlog gauge reads it later.
   let log: MessageLog | undefined;
   const metrics = createMetrics({
@@ -49,6 +51,11 @@ await runMain(async () => {
     forwardPeers: () => forwarder.peers,
     deliveriesPending: () => delivery.pending,
     logBacklogMs: () => log?.backlogMs?.() ?? 0,
+    forwardsFailed: () => forwarder.stats.failures,
+    forwardsHeld: () => forwarder.stats.held,
+    forwardPeersDown: () => forwarder.peersDown,
+    retriesParked: () => delivery.parked,
+    retriesDropped: () => delivery.retriesDropped,
   });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };

@@ -1,5 +1,6 @@
 /** Prometheus metrics of a node (prom-client), on a registry of its own so several apps can share a process. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DropReason as RetryDropReason } from './retry-queue.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -21,6 +22,8 @@ export type RefusalReason = 'deliveries' | 'log_wait' | 'log_queue';
 export function createMetrics(sources: {
   local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number; cacheInvalidations: () => number;
   forwardPeers: () => number; deliveriesPending: () => number; logBacklogMs: () => number;
+  forwardsFailed: () => number; forwardsHeld: () => number; forwardPeersDown: () => number;
+  retriesParked: () => number; retriesDropped: () => Readonly<Record<RetryDropReason, number>>;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -68,8 +71,30 @@ export function createMetrics(sources: {
     collect() { const h = sources.cacheHits(); const t = h + sources.cacheMisses(); this.set(t === 0 ? 0 : h / t); },
   });
   new Counter({
-    name: 'chat_lookup_cache_invalidations_total', help: 'Users dropped from the discovery cache (pushed new connection, or "absent")', registers: [registry],
+    name: 'chat_lookup_cache_invalidations_total', help: 'Users dropped from the discovery cache (pushed new connection, "absent", or their node found down)', registers: [registry],
     collect() { this.reset(); this.inc(sources.cacheInvalidations()); },
   });
+  registerForwardFaultMetrics(registry, sources);
   return metrics;
+}
+
+/** How forwarding fares while peers or discovery fail: failed requests, held forwards, parked retries. */
+function registerForwardFaultMetrics(registry: Registry, sources: Parameters<typeof createMetrics>[0]): void {
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  counter('chat_forwards_failed_total', 'Forward requests to other nodes that failed (not answered, or refused)', sources.forwardsFailed);
+  counter('chat_forwards_held_total', 'Forwards not sent because their node is marked down (no request until a probe gets through)', sources.forwardsHeld);
+  gauge('chat_forward_peers_down', 'Nodes marked down after a failed forward, probed with backoff', sources.forwardPeersDown);
+  gauge('chat_forward_retries_parked', 'Remote deliveries that failed, parked to be tried again for FORWARD_RETRY_MS (at most FORWARD_RETRY_MAX)', sources.retriesParked);
+  new Counter({
+    name: 'chat_forward_retries_dropped_total',
+    help: 'Parked remote deliveries given up, by reason: full (FORWARD_RETRY_MAX), expired (FORWARD_RETRY_MS), shutdown; history has them',
+    labelNames: ['reason'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(sources.retriesDropped())) this.inc({ reason }, n);
+    },
+  });
 }

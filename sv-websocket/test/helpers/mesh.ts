@@ -27,6 +27,8 @@ export interface MeshOptions {
   persistEnv?: Record<string, string>;
   /** Use this database instead of a fresh one from `createTestDatabase` (e.g. a private Postgres). */
   databaseUrl?: string;
+  /** Every output line of node i, as it comes (a test counting log lines). */
+  onNodeLine?: (i: number, line: string) => void;
 }
 
 export interface Mesh {
@@ -72,7 +74,8 @@ export async function startMesh(opts: MeshOptions | Record<string, string>[]): P
     // History fails over across persisters; direct-mode ingest goes to the first (the single writer).
     PERSIST_URL: persisters.map((p) => p.url).join(','),
   });
-  const nodes = await Promise.all(o.nodes.map((extra, i) => startService('sv-websocket', { ...nodeEnv(i), ...extra })));
+  const nodes = await Promise.all(o.nodes.map((extra, i) => startService('sv-websocket', { ...nodeEnv(i), ...extra },
+    o.onNodeLine && { onLine: (line) => o.onNodeLine!(i, line) })));
   return {
     databaseUrl, discovers, discover: discovers[0]!, persisters, persist: persisters[0]!, nodes, nodeEnv, discoverEnv, persistEnv,
     async stop() {

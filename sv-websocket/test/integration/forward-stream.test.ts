@@ -114,11 +114,11 @@ describe('forwarding between nodes: stream and HTTP', function () {
       const absentUser = uniqueUser('nobody');
       const item = () => ({ message: { id: newId(), from: uniqueUser('x'), to: absentUser, cid: newId(), body: 'b', ts: Date.now(), seq: 1 } });
       // A round trip over the stream: node 1 answers that the user is not there.
-      assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), [absentUser]);
+      assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), { reached: true, absent: [absentUser] });
       assert.equal(forwarder.peers, 1);
       await new Promise((r) => setTimeout(r, 900)); // past peerIdleMs and a sweep
       assert.equal(forwarder.peers, 0, 'the idle peer was dropped');
-      assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), [absentUser], 'a new stream carries the next forward');
+      assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), { reached: true, absent: [absentUser] }, 'a new stream carries the next forward');
       assert.equal(forwarder.peers, 1);
     } finally {
       forwarder.close();

@@ -1,0 +1,53 @@
+/**
+ * SIGKILL of sv-discover (memory registry: it comes back empty) while a user on another node
+ * stays connected and the sending node never looked them up: every lookup fails, so the remote
+ * deliveries are parked and retried. Once sv-discover is back on its port and the nodes have
+ * re-registered, the parked messages reach the user live, on the socket never closed.
+ */
+import assert from 'node:assert/strict';
+import { startService } from '@chat/shared/testing/processes';
+import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
+import { eventually, metricValue } from '../helpers/faults.ts';
+
+// A retry window far longer than sv-discover takes to restart on a loaded machine.
+const NODE = { LEASE_MS: '2000', FORWARD_RETRY_MS: '60000' };
+const SENDS = 5;
+
+describe('faults: live delivery across a sv-discover outage', function () {
+  this.timeout(120_000);
+  let mesh: Mesh;
+  const clients = clientsOf(() => mesh);
+  before(async function () {
+    this.timeout(180_000);
+    mesh = await startMesh({ nodes: [NODE, NODE] });
+  });
+  after(async () => {
+    await clients.closeAll();
+    await mesh?.stop();
+  });
+
+  it('retries the deliveries whose lookups failed, so a recipient who stayed connected gets every message live', async () => {
+    const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
+    const alice = await clients.connect(0, a);
+    // `welcome` comes once discovery has the connection: bob is registered, node-0 never asked.
+    const bob = await clients.connect(1, b);
+    const sender = mesh.nodes[0]!;
+    const old = mesh.discover;
+    await old.stop('SIGKILL');
+
+    const { acked, send } = ackRecorder();
+    for (let k = 1; k <= SENDS; k++) await send(alice, a, b, `outage-${k}`);
+    const parked = await metricValue(sender.url, 'chat_forward_retries_parked');
+
+    const restarted = await startService('sv-discover', { ...mesh.discoverEnv(), PORT: String(old.port) });
+    mesh.discovers[0] = restarted;
+    mesh.discover = restarted;
+    for (const x of acked) {
+      assert.equal((await bob.next('message', (m) => m.id === x.id, 60_000)).body, `${x.cid} body`, 'delivered live, late');
+    }
+    assert.ok(parked !== undefined && parked >= 1, `parked while discovery was down: ${parked}`);
+    await eventually('nothing left parked', async () => (await metricValue(sender.url, 'chat_forward_retries_parked')) === 0);
+    await expectStoredExactlyOnce(mesh.databaseUrl, acked);
+  });
+});
