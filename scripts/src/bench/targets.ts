@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '@chat/shared/service-process';
-import { startTestKafka } from '@chat/shared/testing/kafka';
-import { createTestDatabase } from '@chat/shared/testing/postgres';
-import { freePort } from '@chat/shared/testing/services';
+import { startTestKafka } from '@chat/shared/local-kafka';
+import { createTestDatabase } from '@chat/shared/local-postgres';
+import { freePort } from '@chat/shared/free-port';
 import { EMBEDDED_POSTGRES, type ProcGroup } from './proc-stats.ts';
 
 export const BENCH_SECRET = `bench-cluster-secret-${randomBytes(8).toString('hex')}`;

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { encodeRecordValue, partitionFor, recordKey, seqFromOffset } from '@chat/shared/kafka-log';
 import { createLogger } from '@chat/shared/logger';
-import { withPg } from '@chat/shared/testing/postgres';
+import { withPg } from '@chat/shared/local-postgres';
 import type { NewMessage } from '@chat/shared/types';
 import { KafkaPersistConsumer, type KafkaConsumerOptions } from '../../src/consumer.ts';
 import { createKafka } from '@chat/shared/kafka-client';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Producer } from 'kafkajs';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
-import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
-import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
+import { createTestDatabase } from '@chat/shared/local-postgres';
 import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { ROUTES } from '@chat/shared/internal-api';
 import { msg } from '../helpers/db.ts';

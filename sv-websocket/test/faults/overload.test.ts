@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { clientsOf, startMesh, uniqueUser, type Mesh, type MeshOptions } from '../helpers/mesh.ts';
 import type { ServiceProcess } from '@chat/shared/service-process';
-import { withPg } from '@chat/shared/testing/postgres';
+import { withPg } from '@chat/shared/local-postgres';
 import { expectStoredExactlyOnce } from '../helpers/stored.ts';
 import { eventually, metricValue } from '../helpers/faults.ts';
 

@@ -5,9 +5,9 @@
  * refused with `unavailable` (never acked), and the same cids succeed afterwards.
  */
 import assert from 'node:assert/strict';
-import { startTestKafka, uniqueTopic } from '@chat/shared/testing/kafka';
+import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
 import { startPrivatePostgres, type PrivatePostgres } from '@chat/shared/testing/private-postgres';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { eventually } from '../helpers/faults.ts';

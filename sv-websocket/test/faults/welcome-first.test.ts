@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ServerFrame } from '@chat/shared/protocol';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { eventually, metricValue } from '../helpers/faults.ts';
 

@@ -1,7 +1,7 @@
 /** What Postgres holds for a set of acked messages, polled until it has them all (persistence lags the ack in Kafka mode). */
 import assert from 'node:assert/strict';
-import { withPg } from '@chat/shared/testing/postgres';
-import type { TestClient } from '@chat/shared/testing/ws-client';
+import { withPg } from '@chat/shared/local-postgres';
+import type { TestClient } from '@chat/shared/protocol-client';
 
 export interface AckedMessage {
   from: string;

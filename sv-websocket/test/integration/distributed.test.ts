@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type LookupReply } from '@chat/shared/internal-api';
-import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
+import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
 import { startTestRedis } from '@chat/shared/testing/redis';
 import type { ServiceProcess } from '@chat/shared/testing/processes';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';

@@ -10,7 +10,7 @@ import { internalAuthHeaders } from '@chat/shared/internal-auth';
 import { openRawSocket } from '@chat/shared/testing/internal-requests';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { metricValue } from '../helpers/faults.ts';
-import type { TestClient } from '@chat/shared/testing/ws-client';
+import type { TestClient } from '@chat/shared/protocol-client';
 import { newId } from '@chat/shared/ids';
 import { InternalClient } from '@chat/shared/internal-client';
 import { createLogger } from '@chat/shared/logger';

@@ -11,7 +11,7 @@ import { wireCode } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import { partitionFor, recordKey, seqFromOffset } from '@chat/shared/kafka-log';
 import { createLogger } from '@chat/shared/logger';
-import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
+import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
 import { conversationKey, type Accepted, type NewMessage } from '@chat/shared/types';
 import { createKafka } from '@chat/shared/kafka-client';
 import { KafkaMessageLog, type KafkaLogOptions, type LogProducer } from '../../src/message-log-kafka.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import type { ServerFrame } from '@chat/shared/protocol';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 
 const GOOD_ORIGIN = 'http://chat.example';

@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort, onStop } from './services.ts';
+import { freePort } from '@chat/shared/free-port';
+import { onStop } from '@chat/shared/started-services';
 
 const REDIS_SERVER = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 

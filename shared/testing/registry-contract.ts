@@ -10,8 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Registry } from '../registry.ts';
-import type { NodeInfo, UserId } from '../types.ts';
+import type { Registry } from '@chat/shared/registry';
+import type { NodeInfo, UserId } from '@chat/shared/types';
 import { eventually } from './eventually.ts';
 
 export type RegistryFactory = () => Registry | Promise<Registry>;

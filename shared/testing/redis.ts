@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { freePort, onStop } from './services.ts';
+import { freePort } from '@chat/shared/free-port';
+import { onStop } from '@chat/shared/started-services';
 
 const REDIS_SERVER = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 const START_TIMEOUT_MS = 10_000;
