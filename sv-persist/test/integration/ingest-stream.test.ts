@@ -134,6 +134,7 @@ describe('sv-persist ingest stream', () => {
       await assert.rejects(client.write([msg('alice', 'bob', 'down')]), /ingest stream/);
       await assert.rejects(client.write([msg('alice', 'bob', 'down2')]), /unreachable just now/, 'no new connect within retryMs');
       svc = await start(databaseUrl, svc.port);
+      // Lets retryMs (200) run out on purpose: until then the client refuses without trying (above).
       await new Promise((r) => setTimeout(r, 250));
       const [after] = await client.write([msg('alice', 'bob', 'after')]);
       assert.equal(after!.duplicate, false);

@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { clientsOf, startMesh, uniqueUser, type Mesh, type MeshOptions } from '../helpers/mesh.ts';
 import type { ServiceProcess } from '@chat/shared/service-process';
 import { withPg } from '@chat/shared/local-postgres';
+import { eventually } from '@chat/shared/testing/eventually';
 import { expectStoredExactlyOnce } from '../helpers/stored.ts';
-import { eventually, metricValue } from '../helpers/faults.ts';
+import { metricValue } from '../helpers/faults.ts';
 
 /**
  * A mesh for one suite whose tests freeze `frozen(mesh)` with SIGSTOP: it is thawed before the
