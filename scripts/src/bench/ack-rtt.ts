@@ -5,8 +5,8 @@
  *   npx tsx scripts/src/bench/ack-rtt.ts [--sends 1000] [--kafka]
  */
 import { flagsToEnv } from '@chat/shared/config';
-import { stopStartedServices } from '@chat/shared/testing/services';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { stopStartedServices } from '@chat/shared/started-services';
+import { TestClient } from '@chat/shared/protocol-client';
 import { startMesh } from './targets.ts';
 
 const flags = flagsToEnv(process.argv.slice(2));

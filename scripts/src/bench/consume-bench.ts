@@ -6,8 +6,8 @@
  */
 import { flagsToEnv } from '@chat/shared/config';
 import { createLogger } from '@chat/shared/logger';
-import { startTestKafka, uniqueTopic } from '@chat/shared/testing/kafka';
-import { stopStartedServices } from '@chat/shared/testing/services';
+import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
+import { stopStartedServices } from '@chat/shared/started-services';
 import { KafkaPersistConsumer } from '../../../sv-persist/src/consumer.ts';
 import { createKafka } from '@chat/shared/kafka-client';
 import { SequelizeMessageStore } from '../../../sv-persist/src/store-sequelize.ts';

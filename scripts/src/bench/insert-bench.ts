@@ -9,8 +9,8 @@
  * Uses DATABASE_URL, or starts an embedded Postgres through the test helper.
  */
 import { newId } from '@chat/shared/ids';
-import { createTestDatabase } from '@chat/shared/testing/postgres';
-import { stopStartedServices } from '@chat/shared/testing/services';
+import { createTestDatabase } from '@chat/shared/local-postgres';
+import { stopStartedServices } from '@chat/shared/started-services';
 import type { Message, NewMessage } from '@chat/shared/types';
 import { migrate } from '../../../sv-persist/src/migrate.ts';
 import { SequelizeMessageStore, type InsertMethod } from '../../../sv-persist/src/store-sequelize.ts';

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stopStartedServices } from '@chat/shared/testing/services';
+import { stopStartedServices } from '@chat/shared/started-services';
 import { runLoad, type LoadOptions } from './load.ts';
 import { runDrain } from './persist-drain.ts';
 import { machineInfo } from './proc-stats.ts';

@@ -8,8 +8,8 @@ import { flagsToEnv } from '@chat/shared/config';
 import { newId } from '@chat/shared/ids';
 import { createKafka } from '@chat/shared/kafka-client';
 import { createLogger } from '@chat/shared/logger';
-import { startTestKafka, uniqueTopic } from '@chat/shared/testing/kafka';
-import { stopStartedServices } from '@chat/shared/testing/services';
+import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
+import { stopStartedServices } from '@chat/shared/started-services';
 import { KafkaMessageLog } from '../../../sv-websocket/src/message-log-kafka.ts';
 
 const flags = flagsToEnv(process.argv.slice(2));

@@ -14,5 +14,3 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
   for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 500 })) keys.push(...(batch as string[]));
   return keys.sort();
 }
-
-export { eventually } from '@chat/shared/testing/eventually';

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { createLogger } from '@chat/shared/logger';
 import { AUTH_HEADER, ROUTES, type LeaseReply, type LookupReply } from '@chat/shared/internal-api';
-import { freePort } from '@chat/shared/testing/services';
+import { freePort } from '@chat/shared/free-port';
 import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
 import { buildApp, type DiscoverRegistry } from '../../src/app.ts';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
+import { eventually } from '@chat/shared/testing/eventually';
 import { RedisRegistry } from '../../src/registry-redis.ts';
-import { connectTestRedis, eventually, keysUnder } from '../helpers/redis.ts';
+import { connectTestRedis, keysUnder } from '../helpers/redis.ts';
 
 describe('RedisRegistry specifics', () => {
   let redis: Redis;
@@ -73,7 +74,7 @@ describe('RedisRegistry specifics', () => {
       await a.updateEntries(node.nodeId, [{ user: `u${i}`, connId: `c${i}` }], []);
     }
     await a.renewLease(n1, 60_000);
-    await eventually(async () => assert.equal(await redis.exists(`${prefix}reg:lease:gone-149`), 0));
+    await eventually('the short leases expired', async () => assert.equal(await redis.exists(`${prefix}reg:lease:gone-149`), 0));
     assert.equal(await b.sweep(), 150);
     assert.deepEqual(await keysUnder(redis, prefix), [`${prefix}reg:lease:n1`, `${prefix}reg:nodes`]);
     assert.deepEqual(await redis.zrange(`${prefix}reg:nodes`, 0, -1), ['n1']);
@@ -98,7 +99,7 @@ describe('RedisRegistry specifics', () => {
     try {
       const found = await a.lookup(users);
       assert.equal(found.size, 1000);
-      await eventually(async () => assert.equal(commands.filter((c) => c === 'mget').length, 1));
+      await eventually('the monitor saw the MGET', () => assert.equal(commands.filter((c) => c === 'mget').length, 1));
       assert.equal(commands.filter((c) => c === 'smembers').length, 1000);
       assert.deepEqual([...new Set(commands)].sort(), ['mget', 'smembers']);
     } finally {

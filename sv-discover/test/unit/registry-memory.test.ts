@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { eventually } from '@chat/shared/testing/eventually';
 import { MemoryRegistry } from '../../src/registry-memory.ts';
 
 /** Lease math with a hand-driven clock: no waiting, exact boundaries. */
@@ -82,9 +83,7 @@ describe('MemoryRegistry (fake clock)', () => {
     try {
       await timed.renewLease(n1, 1000);
       now += 1000;
-      const deadline = Date.now() + 2000;
-      while (timed.stats().nodes !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      assert.equal(timed.stats().nodes, 0);
+      await eventually('the sweep timer dropped the expired node', () => assert.equal(timed.stats().nodes, 0));
     } finally {
       await timed.close();
     }

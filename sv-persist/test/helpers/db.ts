@@ -1,5 +1,5 @@
 /** A fresh database with sv-persist's schema, one per test file. */
-import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { createTestDatabase } from '@chat/shared/local-postgres';
 import { newId } from '@chat/shared/ids';
 import type { NewMessage } from '@chat/shared/types';
 import { migrate } from '../../src/migrate.ts';

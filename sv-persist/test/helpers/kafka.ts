@@ -1,9 +1,9 @@
-/** Kafka-mode test helpers: produce like a node does, run consumers with test timings, wait on conditions. */
+/** Kafka-mode test helpers: produce like a node does, run consumers with test timings. */
 import { Writable } from 'node:stream';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { encodeRecordValue, partitionFor, recordKey, seqFromOffset } from '@chat/shared/kafka-log';
 import { createLogger } from '@chat/shared/logger';
-import { withPg } from '@chat/shared/testing/postgres';
+import { withPg } from '@chat/shared/local-postgres';
 import type { NewMessage } from '@chat/shared/types';
 import { KafkaPersistConsumer, type KafkaConsumerOptions } from '../../src/consumer.ts';
 import { createKafka } from '@chat/shared/kafka-client';
@@ -62,15 +62,6 @@ export function testConsumer(brokers: string[], store: MessageStore, opts: Pick<
     ...TEST_TIMINGS, ...opts,
   });
   return { consumer, records };
-}
-
-/** Poll `check` until it returns true; fail with `what` (and the last state) after `ms`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 20_000, state?: () => unknown): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${state ? `: ${JSON.stringify(state())}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 export interface StoredRow { id: string; seq: number; sender: string; cid: string; body: string }

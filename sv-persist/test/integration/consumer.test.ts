@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { conversationKey } from '@chat/shared/types';
 import type { Admin, Producer } from 'kafkajs';
 import { seqFromOffset } from '@chat/shared/kafka-log';
-import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
-import { withPg } from '@chat/shared/testing/postgres';
+import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
+import { withPg } from '@chat/shared/local-postgres';
 import type { NewMessage } from '@chat/shared/types';
+import { eventually } from '@chat/shared/testing/eventually';
 import { SequelizeMessageStore } from '../../src/store-sequelize.ts';
 import { createMigratedDatabase, msg } from '../helpers/db.ts';
 import {
-  countRows, expectedSeqs, PARTITIONS, plainKafka, produce, storedRows, testConsumer, waitFor,
+  countRows, expectedSeqs, PARTITIONS, plainKafka, produce, storedRows, testConsumer,
   type Produced, type TestConsumer,
 } from '../helpers/kafka.ts';
 
@@ -82,7 +83,7 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
       { key: 'x', value: 'not json', partition: 2 },
       { key: 'y', value: JSON.stringify({ id: 'i', from: 'a' }), partition: 4 },
     ] });
-    await waitFor('602 records consumed', () => a.consumer.stats.records === 602, 20_000, () => a.consumer.stats);
+    await eventually('602 records consumed', () => a.consumer.stats.records === 602, 20_000, () => a.consumer.stats);
     await assertStoredExactly(produced, generation);
     assert.equal(a.consumer.stats.undecodable, 2);
     const warned = a.records.filter((r) => r.msg === 'undecodable record skipped').map((r) => [r.topic, r.partition, r.offset]);
@@ -100,14 +101,14 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
     // A retried send produced twice (same from and cid, new id and offset): the first row stays.
     const original = produced[7]!.msg;
     await produce(producer, topic, [{ ...msg(original.from, original.to, original.cid, 'second copy') }]);
-    await waitFor('the retried send consumed', () => a.consumer.stats.records === 603);
+    await eventually('the retried send consumed', () => a.consumer.stats.records === 603);
     assert.equal(a.consumer.stats.duplicates, 1);
     await assertStoredExactly(produced, generation);
     assert.equal((await storedRows(url)).find((r) => r.id === original.id)!.body, original.body);
 
     // A new group replays the topic from the beginning: nothing new, nothing fails.
     const b = await start('g-replay', generation);
-    await waitFor('the replay consumed everything', () => b.consumer.stats.records === 603, 20_000, () => b.consumer.stats);
+    await eventually('the replay consumed everything', () => b.consumer.stats.records === 603, 20_000, () => b.consumer.stats);
     const { lagMs: _lag, ...counts } = b.consumer.stats;
     assert.deepEqual(counts, { records: 603, inserted: 0, duplicates: 601, undecodable: 2, regressions: 0, collisions: 0, insertFailures: 0 });
     await assertStoredExactly(produced, generation);
@@ -119,7 +120,7 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
     const c = testConsumer(kafka.brokers, store, { topic, groupId: 'g-small-fetch', seqGeneration: 0, maxBytes: 1024 });
     running.push(c);
     await c.consumer.start();
-    await waitFor('1,200 records consumed', () => c.consumer.stats.records === 1200, 30_000, () => c.consumer.stats);
+    await eventually('1,200 records consumed', () => c.consumer.stats.records === 1200, 30_000, () => c.consumer.stats);
     await assertStoredExactly(produced, 0);
     assert.equal(c.consumer.stats.inserted, 1200);
   });
@@ -127,13 +128,13 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
   it('two consumers of one group share the partitions and store 2,400 records exactly once', async () => {
     const a = await start('g-shared');
     const b = await start('g-shared');
-    await waitFor('both consumers hold partitions', () => {
+    await eventually('both consumers hold partitions', () => {
       const [x, y] = [a.consumer.assignment, b.consumer.assignment];
       return x.length > 0 && y.length > 0 && x.length + y.length === PARTITIONS && new Set([...x, ...y]).size === PARTITIONS;
     }, 30_000, () => [a.consumer.assignment, b.consumer.assignment]);
     const produced: Produced[] = [];
     for (let i = 0; i < 6; i++) produced.push(...await produce(producer, topic, messages(400, `s${i}`)));
-    await waitFor('2,400 rows', async () => (await countRows(url)) === 2400, 30_000);
+    await eventually('2,400 rows', async () => (await countRows(url)) === 2400, 30_000);
     await assertStoredExactly(produced, 0);
     assert.ok(a.consumer.stats.inserted > 0, `first consumer inserted ${a.consumer.stats.inserted}`);
     assert.ok(b.consumer.stats.inserted > 0, `second consumer inserted ${b.consumer.stats.inserted}`);
@@ -152,14 +153,14 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
         if (stopped) after++;
       }
     })();
-    await waitFor('the first consumer stored some rows', async () => (await countRows(url)) >= 300);
+    await eventually('the first consumer stored some rows', async () => (await countRows(url)) >= 300);
     await a.consumer.stop();
     stopped = true;
     const stoppedAt = await countRows(url);
     const b = await start('g-handover');
     await producing;
     const total = produced.length;
-    await waitFor(`${total} rows`, async () => (await countRows(url)) === total, 30_000, () => [a.consumer.stats, b.consumer.stats]);
+    await eventually(`${total} rows`, async () => (await countRows(url)) === total, 30_000, () => [a.consumer.stats, b.consumer.stats]);
     await assertStoredExactly(produced, 0);
     assert.ok(stoppedAt < total, 'stopped before the end of the stream');
     assert.equal(a.consumer.stats.inserted, stoppedAt, 'nothing stored after stop');
@@ -171,8 +172,8 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
   it('retries the same records while the database fails, commits no offset until they are stored', async () => {
     const a = await start('g-dberror');
     const first = await produce(producer, topic, messages(300, 'before'));
-    await waitFor('300 rows', async () => (await countRows(url)) === 300);
-    await waitFor('offsets of the first 300 committed', async () => {
+    await eventually('300 rows', async () => (await countRows(url)) === 300);
+    await eventually('offsets of the first 300 committed', async () => {
       const c = await committed('g-dberror');
       return first.every((p) => (c.get(p.partition) ?? -1) > p.offset);
     });
@@ -183,7 +184,7 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
     try {
       const second = await produce(producer, topic, messages(300, 'during'));
       const failureLines = () => a.records.filter((r) => r.msg === 'insert failed, retrying the same records');
-      await waitFor('repeated failed attempts', () => a.consumer.stats.insertFailures >= 6 && failureLines().some((f) => (f.attempt as number) >= 2), 20_000, () => a.consumer.stats);
+      await eventually('repeated failed attempts', () => a.consumer.stats.insertFailures >= 6 && failureLines().some((f) => (f.attempt as number) >= 2), 20_000, () => a.consumer.stats);
       assert.deepEqual(await committed('g-dberror'), before, 'no offset moved while nothing could be stored');
       // Each retry is of the same records: per partition, the attempts count up on one first offset.
       const failures = failureLines();
@@ -201,9 +202,9 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
 
       await withPg(url, (q) => q('ALTER TABLE messages_parked RENAME TO messages'));
       restored = true;
-      await waitFor('600 rows after recovery', async () => (await countRows(url)) === 600, 20_000, () => a.consumer.stats);
+      await eventually('600 rows after recovery', async () => (await countRows(url)) === 600, 20_000, () => a.consumer.stats);
       await assertStoredExactly([...first, ...second], 0);
-      await waitFor('offsets committed up to the end', async () => {
+      await eventually('offsets committed up to the end', async () => {
         const c = await committed('g-dberror');
         return [...first, ...second].every((p) => (c.get(p.partition) ?? -1) > p.offset);
       });

@@ -5,8 +5,8 @@ import { IngestStreamClient } from '@chat/shared/ingest-stream-client';
 import { internalAuthHeaders } from '@chat/shared/internal-auth';
 import { openRawSocket } from '@chat/shared/testing/internal-requests';
 import { createLogger } from '@chat/shared/logger';
-import { withPg } from '@chat/shared/testing/postgres';
-import { freePort } from '@chat/shared/testing/services';
+import { withPg } from '@chat/shared/local-postgres';
+import { freePort } from '@chat/shared/free-port';
 import { buildApp } from '../../src/app.ts';
 import { BatchWriter } from '../../src/batch-writer.ts';
 import { SequelizeMessageStore } from '../../src/store-sequelize.ts';
@@ -134,6 +134,7 @@ describe('sv-persist ingest stream', () => {
       await assert.rejects(client.write([msg('alice', 'bob', 'down')]), /ingest stream/);
       await assert.rejects(client.write([msg('alice', 'bob', 'down2')]), /unreachable just now/, 'no new connect within retryMs');
       svc = await start(databaseUrl, svc.port);
+      // Lets retryMs (200) run out on purpose: until then the client refuses without trying (above).
       await new Promise((r) => setTimeout(r, 250));
       const [after] = await client.write([msg('alice', 'bob', 'after')]);
       assert.equal(after!.duplicate, false);

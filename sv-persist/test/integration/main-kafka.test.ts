@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import type { Producer } from 'kafkajs';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
-import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
-import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
+import { createTestDatabase } from '@chat/shared/local-postgres';
 import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { ROUTES } from '@chat/shared/internal-api';
+import { eventually } from '@chat/shared/testing/eventually';
 import { msg } from '../helpers/db.ts';
-import { countRows, PARTITIONS, plainKafka, produce, storedRows, expectedSeqs, waitFor, type Produced } from '../helpers/kafka.ts';
+import { countRows, PARTITIONS, plainKafka, produce, storedRows, expectedSeqs, type Produced } from '../helpers/kafka.ts';
 
 const SECRET = 'test-cluster-secret-0123456789';
 
@@ -43,7 +44,7 @@ describe('sv-persist process in Kafka mode', function () {
 
   it('is ready once in its group, refuses direct ingest, and loses nothing when SIGKILLed mid-stream', async () => {
     const first = await launch();
-    await waitFor('/readyz 200', () => ready(first), 30_000);
+    await eventually('/readyz 200', () => ready(first), 30_000);
     const ingest = await fetch(`${first.url}${ROUTES.persistIngest}`,
       signedRequest(SECRET, 'POST', `${first.url}${ROUTES.persistIngest}`, { messages: [msg('a', 'b', 'c')] }));
     assert.equal(ingest.status, 404, 'no sequence-assigned seq mixes with offset seqs');
@@ -53,13 +54,13 @@ describe('sv-persist process in Kafka mode', function () {
     const producing = (async () => {
       for (let i = 0; i < 10; i++) produced.push(...await produce(producer, topic, batch(i)));
     })();
-    await waitFor('some rows stored', async () => (await countRows(url)) > 0);
+    await eventually('some rows stored', async () => (await countRows(url)) > 0);
     await first.stop('SIGKILL');
     await producing;
     const second = await launch();
     // Only the successor can store these.
     for (let i = 10; i < 20; i++) produced.push(...await produce(producer, topic, batch(i)));
-    await waitFor('2,000 rows', async () => (await countRows(url)) === 2000, 40_000, () => second.logs.slice(-5));
+    await eventually('2,000 rows', async () => (await countRows(url)) === 2000, 40_000, () => second.logs.slice(-5));
     const rows = await storedRows(url);
     const expected = expectedSeqs(produced, 1);
     assert.equal(rows.length, expected.size);

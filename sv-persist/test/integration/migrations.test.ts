@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { newId } from '@chat/shared/ids';
-import { createTestDatabase, withPg } from '@chat/shared/testing/postgres';
+import { createTestDatabase, withPg } from '@chat/shared/local-postgres';
 import { conversationKey } from '@chat/shared/types';
 import { migrate } from '../../src/migrate.ts';
 import { SequelizeMessageStore } from '../../src/store-sequelize.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 // @ts-expect-error pg ships no types; the bare client is what store-sequelize.ts sends the Buffers through.
 import pg from 'pg';
-import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { createTestDatabase } from '@chat/shared/local-postgres';
 import { int8Array, textArray, uuidArray } from '../../src/pg-binary-arrays.ts';
 
 interface PgClient {

@@ -1,8 +1,9 @@
 /** Switching a database between direct mode and Kafka mode keeps seq increasing, or refuses clearly. */
 import assert from 'node:assert/strict';
 import { seqFromOffset } from '@chat/shared/kafka-log';
+import { withPg } from '@chat/shared/local-postgres';
 import { SequelizeMessageStore } from '../../src/store-sequelize.ts';
-import { guardLogMode } from '../../src/seq-guard.ts';
+import { guardLogMode, type LogMode } from '../../src/seq-guard.ts';
 import { createMigratedDatabase, msg } from '../helpers/db.ts';
 
 describe('seq guard across message-log modes', () => {
@@ -14,11 +15,23 @@ describe('seq guard across message-log modes', () => {
   });
   after(async () => { await store.close(); });
 
-  it('lets a fresh database start in either mode', async () => {
-    const fresh = await createMigratedDatabase();
-    await guardLogMode(fresh, { mode: 'kafka', generation: 0 });
-    await guardLogMode(fresh, { mode: 'kafka', generation: 0 });
-  });
+  const modes: LogMode[] = [{ mode: 'direct' }, { mode: 'kafka', generation: 0 }];
+  for (const mode of modes) {
+    it(`starts a fresh database in ${mode.mode} mode, records the mode, and starts again in it over its own seqs`, async () => {
+      const fresh = await createMigratedDatabase();
+      await guardLogMode(fresh, mode);
+      const recorded = await withPg(fresh, (q) => q<{ mode: string; generation: number }>('SELECT mode, generation FROM log_mode'));
+      assert.deepEqual(recorded, [{ mode: mode.mode, generation: 0 }]);
+      const own = SequelizeMessageStore.connect(fresh, { poolMax: 1 });
+      try {
+        if (mode.mode === 'direct') await own.insertBatch([msg('alice', 'bob', 'd-1')]);
+        else assert.equal((await own.insertLogged([{ ...msg('alice', 'bob', 'k-1'), seq: seqFromOffset(0, 5) }])).inserted, 1);
+      } finally {
+        await own.close();
+      }
+      await guardLogMode(fresh, mode);
+    });
+  }
 
   it('refuses Kafka mode over direct-mode seqs until the generation starts above them, then moves direct mode above Kafka seqs', async () => {
     await guardLogMode(url, { mode: 'direct' });

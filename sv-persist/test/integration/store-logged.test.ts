@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { withPg } from '@chat/shared/testing/postgres';
+import { withPg } from '@chat/shared/local-postgres';
 import { conversationKey, type Message } from '@chat/shared/types';
 import { SequelizeMessageStore } from '../../src/store-sequelize.ts';
 import { createMigratedDatabase, msg } from '../helpers/db.ts';

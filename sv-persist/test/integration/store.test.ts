@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Sequelize } from 'sequelize';
-import { withPg } from '@chat/shared/testing/postgres';
+import { withPg } from '@chat/shared/local-postgres';
 import { SequelizeMessageStore, type InsertMethod } from '../../src/store-sequelize.ts';
 import { conversationKey } from '@chat/shared/types';
 import { INSERT_UNNEST } from '../../src/sql.ts';
@@ -164,7 +164,7 @@ describe('conversation rows on disk', () => {
 
 describe('SequelizeMessageStore with the database down', () => {
   it('rejects with CHAT_ERR_STORE_UNAVAILABLE', async () => {
-    const { freePort } = await import('@chat/shared/testing/services');
+    const { freePort } = await import('@chat/shared/free-port');
     const store = new SequelizeMessageStore(new Sequelize(`postgres://u:p@127.0.0.1:${await freePort()}/x`, {
       dialect: 'postgres', logging: false, retry: { max: 1 },
     }));

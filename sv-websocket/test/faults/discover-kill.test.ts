@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { startService } from '@chat/shared/testing/processes';
 import { startTestRedis } from '@chat/shared/testing/redis';
+import { eventually } from '@chat/shared/testing/eventually';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
-import { DiscoveryProbe, eventually } from '../helpers/faults.ts';
+import { DiscoveryProbe } from '../helpers/faults.ts';
 
 const LOOKUP_CACHE_MS = 200;
 const NODE = { LEASE_MS: '2000', LOOKUP_CACHE_MS: String(LOOKUP_CACHE_MS) };

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
-import { startTestKafka, uniqueTopic } from '@chat/shared/testing/kafka';
+import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
 import { startService } from '@chat/shared/testing/processes';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { DiscoveryProbe, exitCodeOf } from '../helpers/faults.ts';

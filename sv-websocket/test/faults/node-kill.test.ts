@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import type { Ack } from '@chat/shared/protocol';
+import { eventually } from '@chat/shared/testing/eventually';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { ResilientClient } from '../helpers/resilient-client.ts';
-import { eventually } from '../helpers/faults.ts';
 
 const NODE = { LEASE_MS: '2000', RATE_LIMIT_BURST: '1000' };
 const PER_SENDER = 40;

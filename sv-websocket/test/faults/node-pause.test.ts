@@ -4,9 +4,10 @@
  * closes (it removes only its own entries); the woken node re-registers its still-open connections.
  */
 import assert from 'node:assert/strict';
+import { eventually } from '@chat/shared/testing/eventually';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
-import { DiscoveryProbe, eventually, metricValue } from '../helpers/faults.ts';
+import { DiscoveryProbe, metricValue } from '../helpers/faults.ts';
 
 const LEASE_MS = 2000;
 const NODE = { LEASE_MS: String(LEASE_MS) };

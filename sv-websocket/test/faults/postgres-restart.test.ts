@@ -5,12 +5,12 @@
  * refused with `unavailable` (never acked), and the same cids succeed afterwards.
  */
 import assert from 'node:assert/strict';
-import { startTestKafka, uniqueTopic } from '@chat/shared/testing/kafka';
+import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
 import { startPrivatePostgres, type PrivatePostgres } from '@chat/shared/testing/private-postgres';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
+import { eventually } from '@chat/shared/testing/eventually';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
-import { eventually } from '../helpers/faults.ts';
 
 const NODE = { RATE_LIMIT_BURST: '1000' };
 
@@ -57,6 +57,7 @@ describe('faults: Postgres stopped and restarted', function () {
         const ack = await c.sendMessage(users[(i + 1 + (k % 3)) % users.length]!, `m ${k}`, `pk-${k}`);
         acked.push({ from: users[i]!, cid: ack.cid, id: ack.id, seq: ack.seq });
         if (stopped) ackedDuringOutage++;
+        // Paces the load on purpose: it has to keep acks coming, not flood the node.
         await new Promise((r) => setTimeout(r, 5));
       }
     }));

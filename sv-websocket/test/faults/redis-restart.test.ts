@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { startPrivateRedis, type PrivateRedis } from '@chat/shared/testing/private-redis';
+import { eventually } from '@chat/shared/testing/eventually';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
-import { DiscoveryProbe, eventually } from '../helpers/faults.ts';
+import { DiscoveryProbe } from '../helpers/faults.ts';
 
 const NODE = { LEASE_MS: '2000', RATE_LIMIT_BURST: '1000' };
 

@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import type { ServerFrame } from '@chat/shared/protocol';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
+import { eventually } from '@chat/shared/testing/eventually';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
-import { eventually, metricValue } from '../helpers/faults.ts';
+import { metricValue } from '../helpers/faults.ts';
 
 const BUFFER_BYTES = 64 * 1024;
 

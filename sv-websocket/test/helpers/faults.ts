@@ -1,27 +1,8 @@
-/** Small tools shared by the fault tests (sv-websocket/test/faults): polling, discovery lookups. */
-import assert from 'node:assert/strict';
+/** Small tools shared by the fault tests (sv-websocket/test/faults): discovery lookups, exits, metrics. */
 import { InternalClient } from '@chat/shared/internal-client';
-import { eventually as pollUntilPasses } from '@chat/shared/testing/eventually';
 import { ROUTES, type LookupReply } from '@chat/shared/internal-api';
 import type { ServiceProcess } from '@chat/shared/testing/processes';
 import { TEST_SECRET } from './mesh.ts';
-
-/**
- * Poll `check` until it returns true or `timeoutMs` passes, then fail naming `what`. A deadline on
- * a condition, never a timed assertion: the generous deadline only bounds a hung test. The polling
- * is the shared `eventually`'s; this one takes a condition instead of an assertion.
- */
-export function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  return pollUntilPasses(async () => {
-    let holds: boolean;
-    try {
-      holds = await check();
-    } catch (err) {
-      return assert.fail(`not within ${timeoutMs} ms: ${what} (last error: ${String(err)})`);
-    }
-    if (!holds) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-  }, timeoutMs);
-}
 
 /** Asks sv-discover directly which nodes hold each user (with the cluster secret). */
 export class DiscoveryProbe {

@@ -1,7 +1,7 @@
 /** Reading back what the Kafka message log wrote, from the run's test broker. */
 import { Kafka, logLevel } from 'kafkajs';
 import { decodeRecordValue } from '@chat/shared/kafka-log';
-import { uniqueTopic } from '@chat/shared/testing/kafka';
+import { uniqueTopic } from '@chat/shared/local-kafka';
 import type { NewMessage } from '@chat/shared/types';
 
 export interface ConsumedRecord {

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
-import { createTestDatabase } from '@chat/shared/testing/postgres';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { createTestDatabase } from '@chat/shared/local-postgres';
+import { TestClient } from '@chat/shared/protocol-client';
 
 export const TEST_SECRET = 'test-cluster-secret-0123456789';
 

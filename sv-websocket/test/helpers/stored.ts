@@ -1,7 +1,8 @@
 /** What Postgres holds for a set of acked messages, polled until it has them all (persistence lags the ack in Kafka mode). */
 import assert from 'node:assert/strict';
-import { withPg } from '@chat/shared/testing/postgres';
-import type { TestClient } from '@chat/shared/testing/ws-client';
+import { withPg } from '@chat/shared/local-postgres';
+import type { TestClient } from '@chat/shared/protocol-client';
+import { eventually } from '@chat/shared/testing/eventually';
 
 export interface AckedMessage {
   from: string;
@@ -22,21 +23,19 @@ interface StoredRow {
  * with the acked id and seq. Fails after `timeoutMs` with what is missing.
  */
 export async function expectStoredExactlyOnce(databaseUrl: string, acked: AckedMessage[], timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let rows: StoredRow[] = [];
-  for (;;) {
-    rows = await withPg(databaseUrl, (q) => q<StoredRow>(
+  const byKey = new Map<string, StoredRow[]>();
+  const missing = () => acked.filter((a) => !byKey.has(`${a.from}\n${a.cid}`));
+  await eventually(`${acked.length} acked messages stored`, async () => {
+    const rows = await withPg(databaseUrl, (q) => q<StoredRow>(
       `SELECT m.sender, m.cid, m.id::text AS id, m.seq::text AS seq
          FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, cid) USING (sender, cid)`,
       [acked.map((a) => a.from), acked.map((a) => a.cid)],
     ));
-    if (rows.length >= acked.length || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 200)); // polling a condition, not a timed assertion
-  }
-  const byKey = new Map<string, StoredRow[]>();
-  for (const r of rows) byKey.set(`${r.sender}\n${r.cid}`, [...(byKey.get(`${r.sender}\n${r.cid}`) ?? []), r]);
-  const missing = acked.filter((a) => !byKey.has(`${a.from}\n${a.cid}`));
-  assert.equal(missing.length, 0, `acked but not stored: ${JSON.stringify(missing.slice(0, 5))}`);
+    byKey.clear();
+    for (const r of rows) byKey.set(`${r.sender}\n${r.cid}`, [...(byKey.get(`${r.sender}\n${r.cid}`) ?? []), r]);
+    return rows.length >= acked.length;
+  }, timeoutMs, () => ({ ackedButNotStored: missing().slice(0, 5) }));
+  assert.deepEqual(missing().slice(0, 5), [], 'acked but not stored');
   for (const a of acked) {
     const stored = byKey.get(`${a.from}\n${a.cid}`)!;
     assert.equal(stored.length, 1, `stored ${stored.length} times: ${a.from}/${a.cid}`);

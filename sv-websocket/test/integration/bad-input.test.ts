@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { SignJWT } from 'jose';
 import { AUTH_HEADER, ROUTES } from '@chat/shared/internal-api';
 import { signedRequest } from '@chat/shared/testing/internal-requests';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
 import { startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 
 const JWT_SECRET = 'jwt-secret-for-tests-0123456789-abcdef';

@@ -8,8 +8,9 @@ import { WebSocket } from 'ws';
 import { ROUTES } from '@chat/shared/internal-api';
 import { internalAuthHeaders } from '@chat/shared/internal-auth';
 import { startTestRedis } from '@chat/shared/testing/redis';
+import { eventually } from '@chat/shared/testing/eventually';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
-import { DiscoveryProbe, eventually, metricValue } from '../helpers/faults.ts';
+import { DiscoveryProbe, metricValue } from '../helpers/faults.ts';
 
 /** The HTTP status that refused an upgrade to the feed, or 101 when it was accepted. */
 function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {

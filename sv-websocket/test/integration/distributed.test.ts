@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type LookupReply } from '@chat/shared/internal-api';
-import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
+import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
 import { startTestRedis } from '@chat/shared/testing/redis';
 import type { ServiceProcess } from '@chat/shared/testing/processes';
+import { eventually } from '@chat/shared/testing/eventually';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
-import { eventually, metricValue } from '../helpers/faults.ts';
+import { metricValue } from '../helpers/faults.ts';
 
 const LEASE_MS = 2000;
 const PARTITIONS = 6;

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import type { RawData, WebSocket } from 'ws';
 import { ROUTES } from '@chat/shared/internal-api';
 import { internalAuthHeaders } from '@chat/shared/internal-auth';
+import { eventually } from '@chat/shared/testing/eventually';
 import { openRawSocket } from '@chat/shared/testing/internal-requests';
 import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { metricValue } from '../helpers/faults.ts';
-import type { TestClient } from '@chat/shared/testing/ws-client';
+import type { TestClient } from '@chat/shared/protocol-client';
 import { newId } from '@chat/shared/ids';
 import { InternalClient } from '@chat/shared/internal-client';
 import { createLogger } from '@chat/shared/logger';
@@ -116,8 +117,7 @@ describe('forwarding between nodes: stream and HTTP', function () {
       // A round trip over the stream: node 1 answers that the user is not there.
       assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), { reached: true, absent: [absentUser] });
       assert.equal(forwarder.peers, 1);
-      await new Promise((r) => setTimeout(r, 900)); // past peerIdleMs and a sweep
-      assert.equal(forwarder.peers, 0, 'the idle peer was dropped');
+      await eventually('the idle peer was dropped', () => forwarder.peers === 0);
       assert.deepEqual(await forwarder.forward(target, item(), [absentUser]), { reached: true, absent: [absentUser] }, 'a new stream carries the next forward');
       assert.equal(forwarder.peers, 1);
     } finally {

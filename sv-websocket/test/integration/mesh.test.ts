@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { TestClient } from '@chat/shared/testing/ws-client';
+import { TestClient } from '@chat/shared/protocol-client';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

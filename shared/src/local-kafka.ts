@@ -1,5 +1,5 @@
 /**
- * A Kafka-protocol broker for tests: `KAFKA_BROKERS` when set, else librdkafka's mock cluster
+ * A Kafka-protocol broker for tests and the bench: `KAFKA_BROKERS` when set, else librdkafka's mock cluster
  * (Debian package librdkafka-dev), compiled once from scripts/kafka-mock/mock-cluster.c and started
  * on free ports, one per test file (startTestKafka call). The mock is not durable:
  * faults that need broker durability run against a real Kafka through KAFKA_BROKERS.
@@ -10,10 +10,10 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { onStop } from './services.ts';
+import { onStop } from './started-services.ts';
 
-const SOURCE = fileURLToPath(new URL('../../../scripts/kafka-mock/mock-cluster.c', import.meta.url));
-const BUILD_DIR = fileURLToPath(new URL('../../../node_modules/.cache/chat-mesh/', import.meta.url));
+const SOURCE = fileURLToPath(new URL('../../scripts/kafka-mock/mock-cluster.c', import.meta.url));
+const BUILD_DIR = fileURLToPath(new URL('../../node_modules/.cache/chat-mesh/', import.meta.url));
 const BINARY = `${BUILD_DIR}mock-cluster`;
 
 export interface TestKafka {

@@ -10,8 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Registry } from '../registry.ts';
-import type { NodeInfo, UserId } from '../types.ts';
+import type { Registry } from '@chat/shared/registry';
+import type { NodeInfo, UserId } from '@chat/shared/types';
 import { eventually } from './eventually.ts';
 
 export type RegistryFactory = () => Registry | Promise<Registry>;
@@ -120,7 +120,7 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await registry.updateEntries(short.nodeId, [{ user: alice, connId: randomUUID() }], []);
       await registry.updateEntries(long.nodeId, [{ user: alice, connId: randomUUID() }], []);
       assert.deepEqual(await nodesOf(alice), byNode([short, long]));
-      await eventually(async () => assert.deepEqual(await nodesOf(alice), [long]));
+      await eventually('the short lease expired', async () => assert.deepEqual(await nodesOf(alice), [long]));
       assert.equal(await registry.renewLease(short, LEASE_MS), false, 'an expired node must re-add');
       assert.deepEqual(await nodesOf(alice), [long], 'old entries stay gone after the new lease');
     });
@@ -134,6 +134,7 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       while (Date.now() < until) {
         assert.equal(await registry.renewLease(n1, SHORT_LEASE_MS), true);
         assert.deepEqual(await nodesOf(alice), [n1]);
+        // Lets time pass on purpose: over the loop, unrenewed, the lease would expire twice.
         await new Promise((r) => setTimeout(r, SHORT_LEASE_MS / 4));
       }
     });

@@ -5,7 +5,7 @@
  * `start()` brings the same data back on the same port, as a restarted database server would.
  */
 import { randomBytes } from 'node:crypto';
-import { newEmbeddedServer, withDatabase, withPg } from './postgres.ts';
+import { newEmbeddedServer, withDatabase, withPg } from '@chat/shared/local-postgres';
 
 export interface PrivatePostgres {
   port: number;

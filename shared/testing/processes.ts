@@ -1,6 +1,6 @@
 /** Service processes for integration tests: started like `npm start` does, stopped after the run. */
-import { startService as start, type ServiceProcess, type StartOptions, SERVICE_MAIN } from '../service-process.ts';
-import { onStop } from './services.ts';
+import { startService as start, type ServiceProcess, type StartOptions, SERVICE_MAIN } from '@chat/shared/service-process';
+import { onStop } from '@chat/shared/started-services';
 
 export type { ServiceProcess };
 

@@ -1,6 +1,6 @@
 /** Signed internal requests for tests: the same HMAC the services' InternalClient sends. */
 import { WebSocket } from 'ws';
-import { internalAuthHeaders } from '../internal-auth.ts';
+import { internalAuthHeaders } from '@chat/shared/internal-auth';
 
 export interface SignedRequest {
   method: 'GET' | 'POST';

