@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { freePort } from '@chat/shared/testing/services';
+import { freePort } from '@chat/shared/free-port';
 
 export interface ScriptProcesses {
   ports: number[];

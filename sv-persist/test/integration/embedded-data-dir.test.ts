@@ -7,7 +7,7 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@chat/shared/logger';
-import { freePort } from '@chat/shared/testing/services';
+import { freePort } from '@chat/shared/free-port';
 import { prepareDataDirParent } from '../../src/data-dir.ts';
 import { startEmbeddedPostgres } from '../../src/embedded-postgres.ts';
 

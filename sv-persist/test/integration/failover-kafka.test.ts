@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import type { Producer } from 'kafkajs';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
-import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/testing/kafka';
-import { createTestDatabase } from '@chat/shared/testing/postgres';
+import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
+import { createTestDatabase } from '@chat/shared/local-postgres';
 import { msg } from '../helpers/db.ts';
-import { countRows, PARTITIONS, plainKafka, produce, waitFor } from '../helpers/kafka.ts';
+import { eventually } from '@chat/shared/testing/eventually';
+import { countRows, PARTITIONS, plainKafka, produce } from '../helpers/kafka.ts';
 
 const SECRET = 'test-cluster-secret-0123456789';
 /** Above the default session timeout (6 s) plus a join, well below the former default's 30 s. */
@@ -38,7 +39,7 @@ describe('sv-persist failover in Kafka mode (default group timings)', function (
 
   async function persister(url: string, topic: string): Promise<ServiceProcess> {
     const p = await launch(url, topic);
-    await waitFor('the persister in its group', async () => (await fetch(`${p.url}/readyz`)).status === 200, 30_000);
+    await eventually('the persister in its group', async () => (await fetch(`${p.url}/readyz`)).status === 200, 30_000);
     return p;
   }
 
@@ -48,13 +49,13 @@ describe('sv-persist failover in Kafka mode (default group timings)', function (
     await kafka.createTopic(topic, PARTITIONS);
     const first = await persister(url, topic);
     await produce(producer, topic, [msg('a', 'b', 'before')]);
-    await waitFor('the first record stored', async () => (await countRows(url)) === 1);
+    await eventually('the first record stored', async () => (await countRows(url)) === 1);
 
     await first.stop(signal);
     const successor = await launch(url, topic);
     // One record per partition's worth of keys, so whichever partitions the successor gets, it must get them all.
     await produce(producer, topic, Array.from({ length: 24 }, (_, i) => msg(`u${i}`, `v${i}`, `after-${i}`)));
-    await waitFor(`every record stored by the successor within ${RESUME_BOUND_MS} ms of the ${signal}`,
+    await eventually(`every record stored by the successor within ${RESUME_BOUND_MS} ms of the ${signal}`,
       async () => (await countRows(url)) === 25, RESUME_BOUND_MS, () => successor.logs.slice(-5));
     assert.equal(await countRows(url), 25);
     await successor.stop('SIGTERM');

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { startService } from '@chat/shared/testing/processes';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
-import { eventually, metricValue } from '../helpers/faults.ts';
+import { eventually } from '@chat/shared/testing/eventually';
+import { metricValue } from '../helpers/faults.ts';
 
 const NODE = { LEASE_MS: '30000', RATE_LIMIT_BURST: '1000', FORWARD_RETRY_MS: '30000' };
 const SENDS = 150;

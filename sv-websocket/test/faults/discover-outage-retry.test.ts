@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { startService } from '@chat/shared/testing/processes';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
-import { eventually, metricValue } from '../helpers/faults.ts';
+import { eventually } from '@chat/shared/testing/eventually';
+import { metricValue } from '../helpers/faults.ts';
 
 // A retry window far longer than sv-discover takes to restart on a loaded machine.
 const NODE = { LEASE_MS: '2000', FORWARD_RETRY_MS: '60000' };

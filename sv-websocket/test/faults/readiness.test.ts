@@ -6,9 +6,9 @@
  * loss makes the node not ready, and the answer says which dependency is down.
  */
 import assert from 'node:assert/strict';
-import { startTestKafka, uniqueTopic } from '@chat/shared/testing/kafka';
+import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
 import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
-import { eventually } from '../helpers/faults.ts';
+import { eventually } from '@chat/shared/testing/eventually';
 
 interface Readiness { ready: boolean; checks: Record<string, string> }
 

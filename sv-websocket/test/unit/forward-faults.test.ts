@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { InternalClient } from '@chat/shared/internal-client';
 import { createLogger } from '@chat/shared/logger';
 import { eventually } from '@chat/shared/testing/eventually';
-import { freePort } from '@chat/shared/testing/services';
+import { freePort } from '@chat/shared/free-port';
 import type { Message, NodeInfo, UserId } from '@chat/shared/types';
 import { MemoryRegistry } from '../../../sv-discover/src/registry-memory.ts';
 import { Delivery } from '../../src/delivery.ts';
@@ -77,7 +77,7 @@ describe('Delivery: retries of remote deliveries that failed', () => {
     assert.equal(delivery.parked, 1);
     assert.deepEqual([delivery.pending, delivery.saturated], [0, false], 'a parked delivery does not hold the door shut');
     discoveryUp = true;
-    await eventually(async () => assert.equal(delivery.parked, 0), 10_000);
+    await eventually('nothing left parked', () => delivery.parked === 0, 10_000);
     assert.deepEqual(sent, [{ node: 'n1', id: 'm1', users: ['bob'] }]);
     await delivery.idle();
     await registry.close();
@@ -92,7 +92,7 @@ describe('Delivery: retries of remote deliveries that failed', () => {
     assert.deepEqual(sent.map((s) => s.node).sort(), ['n1', 'n2']);
     assert.equal(delivery.parked, 1);
     n1Up = true;
-    await eventually(async () => assert.equal(delivery.parked, 0), 10_000);
+    await eventually('nothing left parked', () => delivery.parked === 0, 10_000);
     assert.deepEqual(sent.slice(2).map((s) => s.node), ['n1'], 'n2 took it the first time: not sent there again');
     await delivery.idle();
     await registry.close();
