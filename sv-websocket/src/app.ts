@@ -15,12 +15,17 @@ import { ROUTES, deliverFrameSchema, deliverRequestSchema } from '@chat/shared/i
 import { closeInternalWebSockets } from '@chat/shared/internal-websocket';
 import { serveRequestStream } from '@chat/shared/request-stream';
 import { describeIssues, historyPagingParams, limitParam, userIdSchema } from '@chat/shared/protocol';
-import { ClientSession, type SessionDeps } from './client-session.ts';
+import { ClientSession } from './client-session.ts';
+import type { Delivery } from './delivery.ts';
+import type { HistoryClient } from './history-client.ts';
+import type { SessionDeps } from './session-deps.ts';
 import { serveClientPage } from './client-page.ts';
 import { UserRateLimits } from './rate-limiter.ts';
 import { z } from 'zod';
 
 export interface AppDeps extends SessionDeps {
+  delivery: Delivery;
+  history: HistoryClient;
   clusterSecret: string;
   maxFrameBytes: number;
   pingIntervalMs: number;
@@ -63,7 +68,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.add(ws);
       ws.on('pong', () => alive.add(ws));
-      const session = new ClientSession(ws, sessionDeps, socket);
+      const session = new ClientSession(ws, socket, sessionDeps);
       sessions.add(session);
       ws.on('close', () => sessions.delete(session));
     });
