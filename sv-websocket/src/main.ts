@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { runMain } from '@chat/shared/config';
 import { InternalClient } from '@chat/shared/internal-client';
+import { FailureLog } from '@chat/shared/failure-log';
 import { createLogger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
 import { buildApp } from './app.ts';
@@ -26,6 +27,7 @@ await runMain(async () => {
   const config = loadConfig();
   const nodeId = config.nodeId ?? `${hostname()}-${config.port || randomBytes(3).toString('hex')}`;
   const logger = createLogger({ service: 'sv-websocket', level: config.logLevel }).child({ node: nodeId });
+  const failures = new FailureLog(logger);
   const client = new InternalClient({ secret: config.clusterSecret, timeoutMs: 5000, connections: 32 });
 
   const registry = new HttpRegistry(client, config.discoverUrls);
@@ -78,7 +80,7 @@ await runMain(async () => {
   const app = buildApp({
     nodeId,
     auth: createAuthenticator(config.authMode, config.authSecret),
-    local, presence, log, delivery, metrics, logger,
+    local, presence, log, delivery, metrics, logger, failures,
     history: new HistoryClient(client, config.persistUrls),
     limits: config,
     clusterSecret: config.clusterSecret,
@@ -120,6 +122,7 @@ await runMain(async () => {
     await presence.stop();
     feed?.stop();
     await client.close();
+    failures.close();
     logger.info('stopped');
     process.exit(0);
   };

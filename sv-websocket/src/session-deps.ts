@@ -2,6 +2,7 @@
  * What a client session needs of its node. The node's parts it talks to are ports (the methods
  * it calls, nothing more), so a unit test drives a session with in-memory stand-ins.
  */
+import type { FailureLog } from '@chat/shared/failure-log';
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
 import type { Authenticator } from './auth.ts';
@@ -40,6 +41,11 @@ export interface SessionDeps {
   history: SessionHistory;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * The node's one FailureLog: a failure that can happen to every send or query (a dependency
+   * down) is logged once per interval with a count, not once per message.
+   */
+  failures: FailureLog;
   limits: SessionLimits;
   /** Per-user send buckets shared by the user's connections on this node (app.ts makes one per node). */
   userLimits?: UserRateLimits;

@@ -5,7 +5,7 @@
  */
 import { ERR_RATE_LIMITED } from '@chat/shared/errors';
 import type { ConversationsRequest, HistoryRequest } from '@chat/shared/protocol';
-import type { SessionHistory } from './session-deps.ts';
+import type { SessionDeps } from './session-deps.ts';
 import type { Sender } from './session-sends.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
@@ -16,7 +16,7 @@ export class SessionQueries {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly asker: Sender, private readonly out: FrameOutput, private readonly store: SessionHistory) {}
+  constructor(private readonly asker: Sender, private readonly out: FrameOutput, private readonly deps: Pick<SessionDeps, 'history' | 'failures'>) {}
 
   history(frame: HistoryRequest): void {
     this.enqueue(() => this.answerHistory(frame));
@@ -34,20 +34,20 @@ export class SessionQueries {
 
   private async answerHistory(frame: HistoryRequest): Promise<void> {
     try {
-      const page = await this.store.history({ user: this.asker.user, with: frame.with, before: frame.before, after: frame.after, limit: frame.limit });
+      const page = await this.deps.history.history({ user: this.asker.user, with: frame.with, before: frame.before, after: frame.after, limit: frame.limit });
       this.out.send({ type: 'history', with: frame.with, messages: page.messages, more: page.more });
     } catch (err) {
-      this.asker.logger.warn({ err }, 'history failed');
+      this.deps.failures.record('history failed', { err, connId: this.asker.connId, user: this.asker.user });
       this.out.sendError(err);
     }
   }
 
   private async answerConversations(limit: number | undefined): Promise<void> {
     try {
-      const items = await this.store.conversations(this.asker.user, limit);
+      const items = await this.deps.history.conversations(this.asker.user, limit);
       this.out.send({ type: 'conversations', items });
     } catch (err) {
-      this.asker.logger.warn({ err }, 'conversations failed');
+      this.deps.failures.record('conversations failed', { err, connId: this.asker.connId, user: this.asker.user });
       this.out.sendError(err);
     }
   }

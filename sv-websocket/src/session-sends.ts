@@ -5,20 +5,18 @@
  */
 import { ERR_QUEUE_FULL } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
-import type { Logger } from '@chat/shared/logger';
 import { ackFrame, type Send } from '@chat/shared/protocol';
 import type { ConnId, UserId } from '@chat/shared/types';
 import type { SendAdmission } from './send-admission.ts';
 import type { SessionDeps } from './session-deps.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
-export type SendDeps = Pick<SessionDeps, 'log' | 'delivery'>;
+export type SendDeps = Pick<SessionDeps, 'log' | 'delivery' | 'failures'>;
 
 /** The connection the sends come from. */
 export interface Sender {
   connId: ConnId;
   user: UserId;
-  logger: Logger;
 }
 
 export class SessionSends {
@@ -47,7 +45,7 @@ export class SessionSends {
       if (err instanceof ERR_QUEUE_FULL) {
         this.admission.countLogQueueFull();
       } else {
-        this.sender.logger.warn({ err }, 'send not accepted');
+        this.deps.failures.record('send not accepted', { err, connId: this.sender.connId, user: this.sender.user });
       }
       this.out.sendError(err, frame.cid);
     }

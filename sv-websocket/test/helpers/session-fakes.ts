@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
+import { FailureLog } from '@chat/shared/failure-log';
 import type { MessageLog } from '@chat/shared/message-log';
 import { recordingLogger } from '@chat/shared/testing/recording-logger';
 import type { ConversationItem, HistoryPage, ServerFrame } from '@chat/shared/protocol';
@@ -171,13 +172,14 @@ export class FakeNode {
     forwardPeers: () => 0, deliveriesPending: () => 0, logBacklogMs: () => 0,
   });
   readonly logged = recordingLogger();
+  readonly failures = new FailureLog(this.logged.logger);
   readonly deps: SessionDeps;
 
   constructor(limits: Partial<SessionLimits> = {}) {
     const all = { ...TEST_LIMITS, ...limits };
     this.deps = {
       nodeId: 'node-1', auth: createAuthenticator('dev', undefined), local: this.local, presence: this.presence, log: this.log,
-      delivery: this.delivery, history: this.history, metrics: this.metrics, logger: this.logged.logger, limits: all,
+      delivery: this.delivery, history: this.history, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
       userLimits: new UserRateLimits(all.userRateLimitPerSec, all.userRateLimitBurst),
     };
   }

@@ -88,6 +88,20 @@ describe('ClientSession: sends', () => {
     assert.deepEqual(node.delivery.delivered, []);
     assert.deepEqual(node.warnings().map((l) => l.msg), ['send not accepted']);
   });
+
+  it('logs a thousand sends the log did not accept in at most two lines: the first, then a count', async () => {
+    const node = new FakeNode();
+    node.log.answer = async () => { throw new ERR_LOG_UNAVAILABLE('persist down'); };
+    const client = node.connect();
+    await client.hello('alice');
+    for (let i = 0; i < 1000; i++) client.ws.receive(send(`c${i}`));
+    await settle();
+    assert.equal(client.frames().filter((f) => f.type === 'error' && f.code === 'unavailable').length, 1000);
+    node.failures.close(); // the interval's count, reported when it ends
+    const lines = node.warnings();
+    assert.ok(lines.length <= 2, `${lines.length} lines`);
+    assert.deepEqual(lines.map((l) => [l.kind, l.count, l.user]), [['send not accepted', undefined, 'alice'], ['send not accepted', 999, 'alice']]);
+  });
 });
 
 describe('ClientSession: queries', () => {
