@@ -82,13 +82,13 @@ export class ClientSession {
 
   private authenticated(user: UserId): void {
     this.logger = this.logger.child({ user });
-    const sender = { connId: this.connId, user };
+    const self = { connId: this.connId, user };
     const admission = new SendAdmission(user, this.deps);
     this.open = {
       out: this.out,
       admission,
-      sends: new SessionSends(sender, this.out, admission, this.deps),
-      queries: new SessionQueries(sender, this.out, this.deps),
+      sends: new SessionSends(self, this.out, admission, this.deps),
+      queries: new SessionQueries(self, this.out, this.deps),
     };
   }
 

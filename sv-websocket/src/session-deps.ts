@@ -5,6 +5,7 @@
 import type { FailureLog } from '@chat/shared/failure-log';
 import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
+import type { ConnId, UserId } from '@chat/shared/types';
 import type { Authenticator } from './auth.ts';
 import type { Delivery } from './delivery.ts';
 import type { HistoryClient } from './history-client.ts';
@@ -19,6 +20,12 @@ export type SessionPresence = Pick<Presence, 'added' | 'removed'>;
 export type SessionDelivery = Pick<Delivery, 'saturated' | 'pending' | 'prefetch' | 'deliver'>;
 /** Stored history and conversation lists. */
 export type SessionHistory = Pick<HistoryClient, 'history' | 'conversations'>;
+
+/** The connection a part of the session acts for, once `hello` proved its user. */
+export interface SessionUser {
+  connId: ConnId;
+  user: UserId;
+}
 
 export interface SessionLimits {
   maxBody: number;
@@ -47,6 +54,6 @@ export interface SessionDeps {
    */
   failures: FailureLog;
   limits: SessionLimits;
-  /** Per-user send buckets shared by the user's connections on this node (app.ts makes one per node). */
+  /** Per-user send buckets shared by the user's connections on this node (client-endpoint.ts makes one per node). */
   userLimits?: UserRateLimits;
 }

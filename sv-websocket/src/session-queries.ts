@@ -5,8 +5,7 @@
  */
 import { ERR_RATE_LIMITED } from '@chat/shared/errors';
 import type { ConversationsRequest, HistoryRequest } from '@chat/shared/protocol';
-import type { SessionDeps } from './session-deps.ts';
-import type { Sender } from './session-sends.ts';
+import type { SessionDeps, SessionUser } from './session-deps.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
 /** History and conversation queries queued per connection. */
@@ -16,7 +15,7 @@ export class SessionQueries {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly asker: Sender, private readonly out: FrameOutput, private readonly deps: Pick<SessionDeps, 'history' | 'failures'>) {}
+  constructor(private readonly asker: SessionUser, private readonly out: FrameOutput, private readonly deps: Pick<SessionDeps, 'history' | 'failures'>) {}
 
   history(frame: HistoryRequest): void {
     this.enqueue(() => this.answerHistory(frame));

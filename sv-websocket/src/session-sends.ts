@@ -6,22 +6,15 @@
 import { ERR_QUEUE_FULL } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import { ackFrame, type Send } from '@chat/shared/protocol';
-import type { ConnId, UserId } from '@chat/shared/types';
 import type { SendAdmission } from './send-admission.ts';
-import type { SessionDeps } from './session-deps.ts';
+import type { SessionDeps, SessionUser } from './session-deps.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
 export type SendDeps = Pick<SessionDeps, 'log' | 'delivery' | 'failures'>;
 
-/** The connection the sends come from. */
-export interface Sender {
-  connId: ConnId;
-  user: UserId;
-}
-
 export class SessionSends {
   constructor(
-    private readonly sender: Sender,
+    private readonly sender: SessionUser,
     private readonly out: FrameOutput,
     private readonly admission: SendAdmission,
     private readonly deps: SendDeps,
