@@ -23,6 +23,15 @@ interface CacheEntry {
   expires: number;
 }
 
+export interface LookupCacheOptions {
+  /** How long an answer is trusted on its own. */
+  ttlMs: number;
+  /** Most users cached; the oldest answers go first. @default 100000 */
+  maxEntries?: number;
+  /** How long an answer is trusted while discovery's change feed is connected. @default ttlMs */
+  pushedTtlMs?: number;
+}
+
 export class LookupCache {
   private readonly entries = new Map<UserId, CacheEntry>();
   private readonly misses: NaturalBatcher<UserId, NodeInfo[]>;
@@ -39,12 +48,14 @@ export class LookupCache {
   private floor = 0;
   private invalidatedAt = new Map<UserId, number>();
 
-  constructor(
-    registry: Registry,
-    private readonly ttlMs: number,
-    private readonly maxEntries = 100_000,
-    private readonly pushedTtlMs = ttlMs,
-  ) {
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly pushedTtlMs: number;
+
+  constructor(registry: Registry, opts: LookupCacheOptions) {
+    this.ttlMs = opts.ttlMs;
+    this.maxEntries = opts.maxEntries ?? 100_000;
+    this.pushedTtlMs = opts.pushedTtlMs ?? opts.ttlMs;
     this.misses = new NaturalBatcher<UserId, NodeInfo[]>({
       name: 'discovery lookups',
       maxBatch: 1000,

@@ -1,18 +1,6 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { FailureLog } from '../../src/failure-log.ts';
-import { createLogger } from '../../src/logger.ts';
-
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ service: 'test', destination }) };
-}
+import { recordingLogger } from '../../testing/recording-logger.ts';
 
 describe('FailureLog', () => {
   it('logs the first failure of a kind at once, with its error, and counts the rest of the interval in one line', () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { createLogger } from '@chat/shared/logger';
 import { AUTH_HEADER, ROUTES, type LeaseReply, type LookupReply } from '@chat/shared/internal-api';
+import { recordingLogger } from '@chat/shared/testing/recording-logger';
 import { freePort } from '@chat/shared/free-port';
 import { signedRequest } from '@chat/shared/testing/internal-requests';
 import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
@@ -14,18 +13,6 @@ import { connectTestRedis } from '../helpers/redis.ts';
 
 const SECRET = 'test-cluster-secret-0123456789';
 const node = { nodeId: 'node-3001', url: 'http://127.0.0.1:3001' };
-
-/** Log records the app wrote, to assert on (pino writes one JSON line per record). */
-function recordingLogger() {
-  const records: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { records, logger: createLogger({ service: 'sv-discover', level: 'info', destination }) };
-}
 
 /** POST `payload` as JSON, signed with the cluster secret unless other `headers` are given. */
 function post(app: FastifyInstance, url: string, payload: unknown, headers?: Record<string, string>) {
@@ -49,8 +36,8 @@ function suite(name: string, makeRegistry: () => Promise<{ registry: DiscoverReg
 
     beforeEach(async () => {
       ({ registry, close: closeRegistry } = await makeRegistry());
-      const rec = recordingLogger();
-      records = rec.records;
+      const rec = recordingLogger('sv-discover');
+      records = rec.lines;
       app = buildApp({ registry, secret: SECRET, logger: rec.logger });
       await app.ready();
     });
@@ -166,7 +153,7 @@ describe('sv-discover readiness without Redis', () => {
     const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     redis.on('error', () => {});
     const registry = new RedisRegistry(redis, { prefix: uniqueRedisPrefix('down'), sweepIntervalMs: 0 });
-    const { logger, records } = recordingLogger();
+    const { logger, lines: records } = recordingLogger('sv-discover');
     const app = buildApp({ registry, secret: SECRET, logger, readyTimeoutMs: 500 });
     try {
       const ready = await app.inject({ method: 'GET', url: '/readyz' });

@@ -216,7 +216,7 @@ describe('security: hostile input', function () {
 
     it('keeps a client that reads, when one turn sends it more than MAX_BUFFERED_BYTES', async () => {
       // 200 sends in one burst become one log batch, and its completion hands ~220 KB to the
-      // reader in one turn of the node's event loop, while its socket is corked (client-session.ts).
+      // reader in one turn of the node's event loop, while its socket is corked (socket-writer.ts).
       // Only what the kernel did not take in earlier turns counts against the 64 KB limit.
       const [reader, writer] = [uniqueUser('reader'), uniqueUser('writer')];
       const receiving = await connect(1, reader);

@@ -34,7 +34,7 @@ describe('Delivery (local)', () => {
     const aliceOther = recorder(local, 'alice', 'a2');
     const aliceSender = recorder(local, 'alice', 'a1');
     const carol = recorder(local, 'carol', 'c1');
-    const cache = new LookupCache(registry, 1000);
+    const cache = new LookupCache(registry, { ttlMs: 1000 });
     const delivery = new Delivery('self', local, cache, new Forwarder(client, () => {}, silent));
     await delivery.deliver(msg(), 'a1');
     const frame = encodeMessageFrame(msg());
@@ -47,7 +47,7 @@ describe('Delivery (local)', () => {
   it('reports users it does not hold as absent when receiving a forward', () => {
     const local = new LocalConnections();
     const bob = recorder(local, 'bob', 'b1');
-    const delivery = new Delivery('self', local, new LookupCache(registry, 1000), new Forwarder(client, () => {}, silent));
+    const delivery = new Delivery('self', local, new LookupCache(registry, { ttlMs: 1000 }), new Forwarder(client, () => {}, silent));
     const reply = delivery.receive({ users: ['bob', 'alice'], items: [{ message: msg() }] });
     assert.deepEqual(reply.absent, ['alice']);
     assert.equal(bob.length, 1);
@@ -57,7 +57,7 @@ describe('Delivery (local)', () => {
 describe('LookupCache', () => {
   it('caches only users found somewhere, and forgets on invalidate', async () => {
     const registry = new MemoryRegistry();
-    const cache = new LookupCache(registry, 60_000);
+    const cache = new LookupCache(registry, { ttlMs: 60_000 });
     assert.deepEqual((await cache.nodesOf(['bob'])).get('bob'), []);
     await registry.renewLease({ nodeId: 'n1', url: 'http://127.0.0.1:1' }, 60_000);
     await registry.updateEntries('n1', [{ user: 'bob', connId: 'k1' }], []);
@@ -81,7 +81,7 @@ describe('LookupCache: one lookup per user at a time', () => {
     const counting = Object.assign(Object.create(registry) as MemoryRegistry, {
       lookup: (users: string[]) => { asked.push(users); return registry.lookup(users); },
     });
-    const cache = new LookupCache(counting, 0); // nothing cached: only joining saves lookups
+    const cache = new LookupCache(counting, { ttlMs: 0 }); // nothing cached: only joining saves lookups
     cache.prefetch(['bob', 'carol']);
     const [a, b] = await Promise.all([cache.nodesOf(['bob']), cache.nodesOf(['bob', 'carol'])]);
     assert.deepEqual(a.get('bob')?.map((n) => n.nodeId), ['n1']);
@@ -105,7 +105,7 @@ describe('Delivery: users cached on this node only', () => {
     const counting = Object.assign(Object.create(registry) as MemoryRegistry, {
       lookup: (users: string[]) => { asked.push(users); return registry.lookup(users); },
     });
-    const cache = new LookupCache(counting, 60_000);
+    const cache = new LookupCache(counting, { ttlMs: 60_000 });
     await cache.nodesOf(['alice', 'bob']);
     const lookedUp = asked.flat().length;
     const local = new LocalConnections();
@@ -129,7 +129,7 @@ describe('Delivery: users cached on this node only', () => {
     await registry.renewLease({ nodeId: 'other', url: 'http://127.0.0.1:2' }, 60_000);
     await registry.updateEntries('self', [{ user: 'alice', connId: 'a1' }, { user: 'both', connId: 'x1' }], []);
     await registry.updateEntries('other', [{ user: 'carol', connId: 'c1' }, { user: 'both', connId: 'x2' }], []);
-    const cache = new LookupCache(registry, 60_000);
+    const cache = new LookupCache(registry, { ttlMs: 60_000 });
     assert.equal(cache.cachedOnlyOn('self', 'alice', 'alice'), false, 'not cached yet');
     await cache.nodesOf(['alice', 'carol', 'both', 'nobody']);
     assert.equal(cache.cachedOnlyOn('self', 'alice', 'alice'), true);
@@ -138,7 +138,7 @@ describe('Delivery: users cached on this node only', () => {
     assert.equal(cache.cachedOnlyOn('self', 'alice', 'ghost'), false, 'ghost was never looked up');
     cache.invalidate('alice');
     assert.equal(cache.cachedOnlyOn('self', 'alice', 'alice'), false, 'invalidated');
-    const expiring = new LookupCache(registry, 0);
+    const expiring = new LookupCache(registry, { ttlMs: 0 });
     await expiring.nodesOf(['alice']);
     assert.equal(expiring.cachedOnlyOn('self', 'alice', 'alice'), false, 'expired at once (ttl 0)');
     await registry.close();
@@ -178,7 +178,7 @@ describe('LookupCache: long lifetime while the change feed is connected', () => 
 
   it('keeps answers for the pushed lifetime only while pushed, and drops a pushed user at once', async () => {
     const registry = await registryWithBob();
-    const cache = new LookupCache(registry, 0, 100, 60_000); // short lifetime 0: nothing kept unless pushed
+    const cache = new LookupCache(registry, { ttlMs: 0, pushedTtlMs: 60_000 }); // short lifetime 0: nothing kept unless pushed
     assert.deepEqual(await nodesOf(cache, 'bob'), ['n1']);
     await registry.updateEntries('n2', [{ user: 'bob', connId: 'k2' }], []);
     assert.deepEqual(await nodesOf(cache, 'bob'), ['n1', 'n2'], 'not pushed: asked again');
@@ -202,7 +202,7 @@ describe('LookupCache: long lifetime while the change feed is connected', () => 
     const flaky = Object.assign(Object.create(registry) as MemoryRegistry, {
       lookup: (users: string[]) => down ? Promise.reject(new Error('discovery down')) : registry.lookup(users),
     });
-    const cache = new LookupCache(flaky, 0, 100, 60_000);
+    const cache = new LookupCache(flaky, { ttlMs: 0, pushedTtlMs: 60_000 });
     cache.setPushed(true);
     assert.deepEqual(await nodesOf(cache, 'bob'), ['n1']);
     down = true;
@@ -219,7 +219,7 @@ describe('LookupCache: long lifetime while the change feed is connected', () => 
     const slow = Object.assign(Object.create(registry) as MemoryRegistry, {
       lookup: async (users: string[]) => { const found = await registry.lookup(users); await gate; return found; },
     });
-    const cache = new LookupCache(slow, 0, 100, 60_000);
+    const cache = new LookupCache(slow, { ttlMs: 0, pushedTtlMs: 60_000 });
     cache.setPushed(true);
     const inFlight = nodesOf(cache, 'bob');
     // bob connects on n2 while the lookup is out: the push arrives before the (outdated) answer.
@@ -240,7 +240,7 @@ describe('LookupCache: long lifetime while the change feed is connected', () => 
       // Only the first lookup is held back, after reading the registry: its answer is outdated.
       lookup: async (users: string[]) => { const found = await registry.lookup(users); if (calls++ === 0) await gate; return found; },
     });
-    const cache = new LookupCache(slow, 0);
+    const cache = new LookupCache(slow, { ttlMs: 0 });
     const before = nodesOf(cache, 'bob'); // a prefetch, say, asked while bob is only on n1
     await new Promise(setImmediate);
     // bob reconnects on n2; a forward to n1 finds him absent, and the delivery asks again.

@@ -71,7 +71,7 @@ describe('Delivery: retries of remote deliveries that failed', () => {
       lookup: (users: string[]) => discoveryUp ? registry.lookup(users) : Promise.reject(new Error('discovery down')),
     });
     const { sent, forwarder } = recordingForwarder(() => ({ reached: true, absent: [] }));
-    const delivery = new Delivery('self', new LocalConnections(), new LookupCache(flaky, 1000), forwarder, { maxPending: 1, retryMs: 60_000 });
+    const delivery = new Delivery('self', new LocalConnections(), new LookupCache(flaky, { ttlMs: 1000 }), forwarder, { maxPending: 1, retryMs: 60_000 });
     await delivery.deliver(msg('m1'));
     assert.deepEqual(sent, []);
     assert.equal(delivery.parked, 1);
@@ -87,7 +87,7 @@ describe('Delivery: retries of remote deliveries that failed', () => {
     const registry = await registryWith([['bob', 'n1'], ['bob', 'n2']]);
     let n1Up = false;
     const { sent, forwarder } = recordingForwarder((node) => node.nodeId === 'n1' && !n1Up ? { reached: false, absent: [] } : { reached: true, absent: [] });
-    const delivery = new Delivery('self', new LocalConnections(), new LookupCache(registry, 60_000), forwarder, { retryMs: 60_000 });
+    const delivery = new Delivery('self', new LocalConnections(), new LookupCache(registry, { ttlMs: 60_000 }), forwarder, { retryMs: 60_000 });
     await delivery.deliver(msg('m1'));
     assert.deepEqual(sent.map((s) => s.node).sort(), ['n1', 'n2']);
     assert.equal(delivery.parked, 1);
@@ -101,7 +101,7 @@ describe('Delivery: retries of remote deliveries that failed', () => {
   it('is bounded by maxParked, and gives up what is parked on shutdown at once', async () => {
     const registry = await registryWith([['bob', 'n1']]);
     const { forwarder } = recordingForwarder(() => ({ reached: false, absent: [] }));
-    const delivery = new Delivery('self', new LocalConnections(), new LookupCache(registry, 60_000), forwarder, { retryMs: 600_000, maxParked: 3 });
+    const delivery = new Delivery('self', new LocalConnections(), new LookupCache(registry, { ttlMs: 60_000 }), forwarder, { retryMs: 600_000, maxParked: 3 });
     for (let i = 0; i < 5; i++) await delivery.deliver(msg(`m${i}`));
     assert.equal(delivery.parked, 3);
     assert.equal(delivery.retriesDropped.full, 2);

@@ -1,0 +1,59 @@
+/**
+ * What a client session needs of its node. The node's parts it talks to are ports (the methods
+ * it calls, nothing more), so a unit test drives a session with in-memory stand-ins.
+ */
+import type { FailureLog } from '@chat/shared/failure-log';
+import type { Logger } from '@chat/shared/logger';
+import type { MessageLog } from '@chat/shared/message-log';
+import type { ConnId, UserId } from '@chat/shared/types';
+import type { Authenticator } from './auth.ts';
+import type { Delivery } from './delivery.ts';
+import type { HistoryClient } from './history-client.ts';
+import type { LocalConnections } from './local-connections.ts';
+import type { Metrics } from './metrics.ts';
+import type { Presence } from './presence.ts';
+import type { UserRateLimits } from './rate-limiter.ts';
+
+/** Discovery entries of the node's connections. */
+export type SessionPresence = Pick<Presence, 'added' | 'removed'>;
+/** Delivery of accepted messages, and whether the node can take more. */
+export type SessionDelivery = Pick<Delivery, 'saturated' | 'pending' | 'prefetch' | 'deliver'>;
+/** Stored history and conversation lists. */
+export type SessionHistory = Pick<HistoryClient, 'history' | 'conversations'>;
+
+/** The connection a part of the session acts for, once `hello` proved its user. */
+export interface SessionUser {
+  connId: ConnId;
+  user: UserId;
+}
+
+export interface SessionLimits {
+  maxBody: number;
+  helloTimeoutMs: number;
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+  maxBufferedBytes: number;
+  userRateLimitPerSec: number;
+  userRateLimitBurst: number;
+  logMaxWaitMs: number;
+}
+
+export interface SessionDeps {
+  nodeId: string;
+  auth: Authenticator;
+  local: LocalConnections;
+  presence: SessionPresence;
+  log: MessageLog;
+  delivery: SessionDelivery;
+  history: SessionHistory;
+  metrics: Metrics;
+  logger: Logger;
+  /**
+   * The node's one FailureLog: a failure that can happen to every send or query (a dependency
+   * down) is logged once per interval with a count, not once per message.
+   */
+  failures: FailureLog;
+  limits: SessionLimits;
+  /** Per-user send buckets shared by the user's connections on this node (client-endpoint.ts makes one per node). */
+  userLimits?: UserRateLimits;
+}

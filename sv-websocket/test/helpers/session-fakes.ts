@@ -1,0 +1,226 @@
+/**
+ * A client session on in-memory parts: a fake WebSocket over a fake TCP socket that records what
+ * leaves in each write, and scripted stand-ins for the session's ports (discovery, the message
+ * log, delivery, history). The authenticator (dev mode), local connections, rate limits and
+ * metrics are the real ones: they are in-memory already.
+ */
+import { EventEmitter } from 'node:events';
+import { WebSocket } from 'ws';
+import { FailureLog } from '@chat/shared/failure-log';
+import type { MessageLog } from '@chat/shared/message-log';
+import { recordingLogger } from '@chat/shared/testing/recording-logger';
+import type { ConversationItem, HistoryPage, ServerFrame } from '@chat/shared/protocol';
+import type { ConnEntry } from '@chat/shared/registry';
+import type { Accepted, ConnId, Message, NewMessage } from '@chat/shared/types';
+import { createAuthenticator } from '../../src/auth.ts';
+import { ClientSession } from '../../src/client-session.ts';
+import type { ClientWebSocket, CorkableStream } from '../../src/client-websocket.ts';
+import { LocalConnections } from '../../src/local-connections.ts';
+import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { UserRateLimits } from '../../src/rate-limiter.ts';
+import type { SessionDeps, SessionDelivery, SessionHistory, SessionLimits, SessionPresence } from '../../src/session-deps.ts';
+
+/** A promise the test settles by hand. */
+export class Deferred<T> {
+  resolve!: (value: T) => void;
+  reject!: (err: unknown) => void;
+  readonly promise = new Promise<T>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+}
+
+/** Let every callback queued by now run (promises, nextTick, immediates): in-memory parts need no more. */
+export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The TCP side: frames written while corked leave together at the uncork, as one write. */
+export class FakeTcp implements CorkableStream {
+  corks = 0;
+  /** Each write that reached the wire, as the frames it carried. */
+  readonly writes: string[][] = [];
+  private held: string[] | undefined;
+
+  cork(): void {
+    this.corks++;
+    this.held ??= [];
+  }
+
+  uncork(): void {
+    if (this.held && this.held.length > 0) this.writes.push(this.held);
+    this.held = undefined;
+  }
+
+  write(frame: string): void {
+    if (this.held) this.held.push(frame);
+    else this.writes.push([frame]);
+  }
+}
+
+export class FakeWebSocket extends EventEmitter implements ClientWebSocket {
+  readyState: number = WebSocket.OPEN;
+  bufferedAmount = 0;
+  readonly closed = new Deferred<{ code: number; reason: string }>();
+
+  constructor(private readonly tcp: FakeTcp) {
+    super();
+  }
+
+  send(data: string): void {
+    this.tcp.write(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.readyState = WebSocket.CLOSING;
+    this.closed.resolve({ code, reason });
+  }
+
+  /** The client sends a frame (an object is sent as JSON text). */
+  receive(frame: object | string, isBinary = false): void {
+    this.emit('message', Buffer.from(typeof frame === 'string' ? frame : JSON.stringify(frame)), isBinary);
+  }
+}
+
+/** Discovery entries; `hold()` keeps the next `added` pending until the test releases it. */
+export class FakePresence implements SessionPresence {
+  readonly entries: ConnEntry[] = [];
+  readonly removedIds: ConnId[] = [];
+  private holding: Deferred<void> | undefined;
+
+  hold(): Deferred<void> {
+    return (this.holding = new Deferred<void>());
+  }
+
+  async added(entry: ConnEntry): Promise<void> {
+    this.entries.push(entry);
+    const held = this.holding;
+    this.holding = undefined;
+    if (held) await held.promise;
+  }
+
+  removed(connId: ConnId): void {
+    this.removedIds.push(connId);
+  }
+}
+
+/** A message log answering each append with `answer` (by default: stored, seq counted up). */
+export class FakeLog implements MessageLog {
+  readonly appended: NewMessage[] = [];
+  backlog = 0;
+  private seq = 0;
+  answer: (m: NewMessage) => Promise<Accepted> = async (m) => ({ id: m.id, seq: ++this.seq, ts: m.ts, duplicate: false });
+
+  append(msgs: NewMessage[]): Promise<Accepted[]> {
+    this.appended.push(...msgs);
+    return Promise.all(msgs.map((m) => this.answer(m)));
+  }
+
+  backlogMs(): number {
+    return this.backlog;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class FakeDelivery implements SessionDelivery {
+  saturated = false;
+  pending = 0;
+  readonly prefetched: Pick<Message, 'from' | 'to'>[] = [];
+  readonly delivered: { message: Message; originConn: ConnId | undefined }[] = [];
+
+  prefetch(m: Pick<Message, 'from' | 'to'>): void {
+    this.prefetched.push(m);
+  }
+
+  async deliver(message: Message, originConn?: ConnId): Promise<void> {
+    this.delivered.push({ message, originConn });
+  }
+}
+
+/** History whose every query waits for the test to answer it. */
+export class FakeHistory implements SessionHistory {
+  readonly asked: { what: string; answer: Deferred<unknown> }[] = [];
+
+  history(q: { with: string }): Promise<HistoryPage> {
+    return this.ask(`history ${q.with}`) as Promise<HistoryPage>;
+  }
+
+  conversations(): Promise<ConversationItem[]> {
+    return this.ask('conversations') as Promise<ConversationItem[]>;
+  }
+
+  private ask(what: string): Promise<unknown> {
+    const answer = new Deferred<unknown>();
+    this.asked.push({ what, answer });
+    return answer.promise;
+  }
+}
+
+export const TEST_LIMITS: SessionLimits = {
+  maxBody: 4000, helloTimeoutMs: 60_000, rateLimitPerSec: 1000, rateLimitBurst: 1000, maxBufferedBytes: 64 * 1024,
+  userRateLimitPerSec: 1000, userRateLimitBurst: 1000, logMaxWaitMs: 1000,
+};
+
+/** The parts one or more sessions share, as a node's sessions do. */
+export class FakeNode {
+  readonly local = new LocalConnections();
+  readonly presence = new FakePresence();
+  readonly log = new FakeLog();
+  readonly delivery = new FakeDelivery();
+  readonly history = new FakeHistory();
+  readonly metrics: Metrics = createMetrics({
+    local: () => 0, forwarded: () => 0, cacheHits: () => 0, cacheMisses: () => 0, cacheInvalidations: () => 0,
+    forwardPeers: () => 0, deliveriesPending: () => 0, logBacklogMs: () => 0,
+    forwardsFailed: () => 0, forwardsHeld: () => 0, forwardPeersDown: () => 0, retriesParked: () => 0,
+    retriesDropped: () => ({ full: 0, expired: 0, shutdown: 0 }),
+  });
+  readonly logged = recordingLogger();
+  readonly failures = new FailureLog(this.logged.logger);
+  readonly deps: SessionDeps;
+
+  constructor(limits: Partial<SessionLimits> = {}) {
+    const all = { ...TEST_LIMITS, ...limits };
+    this.deps = {
+      nodeId: 'node-1', auth: createAuthenticator('dev', undefined), local: this.local, presence: this.presence, log: this.log,
+      delivery: this.delivery, history: this.history, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
+      userLimits: new UserRateLimits(all.userRateLimitPerSec, all.userRateLimitBurst),
+    };
+  }
+
+  /** A new connection to this node. */
+  connect(): FakeClient {
+    return new FakeClient(this.deps);
+  }
+
+  /** How many sends were refused for `reason` (chat_sends_refused_total). */
+  async refused(reason: string): Promise<number> {
+    const { values } = await this.metrics.sendsRefused.get();
+    return values.find((v) => v.labels.reason === reason)?.value ?? 0;
+  }
+
+  /** Log lines at warn or above. */
+  warnings(): Record<string, unknown>[] {
+    return this.logged.lines.filter((l) => (l.level as number) >= 40);
+  }
+}
+
+/** One connection: the session and the fake socket under it. */
+export class FakeClient {
+  readonly tcp = new FakeTcp();
+  readonly ws = new FakeWebSocket(this.tcp);
+  readonly session: ClientSession;
+
+  constructor(deps: SessionDeps) {
+    this.session = new ClientSession(this.ws, this.tcp, deps);
+  }
+
+  /** Every frame the client got so far, in order. */
+  frames(): ServerFrame[] {
+    return this.tcp.writes.flat().map((f) => JSON.parse(f) as ServerFrame);
+  }
+
+  /** `hello` as `user`, then wait for the handshake to finish. */
+  async hello(user = 'alice'): Promise<void> {
+    this.ws.receive({ type: 'hello', user });
+    await settle();
+  }
+}
