@@ -11,6 +11,7 @@ import type { Ack, WireMessage } from '@chat/shared/protocol';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { eventually, metricValue } from '../helpers/faults.ts';
+import { wholeConversation } from '../helpers/recording-client.ts';
 
 const JWT_SECRET = 'jwt-secret-for-tests-0123456789-abcdef';
 
@@ -25,17 +26,6 @@ function recorded(opts: Options) {
   client.on('state', (s) => events.states.push(s));
   client.on('error', (e) => events.errors.push(e));
   return { client, ...events };
-}
-
-/** Every message of a conversation, paging `after` from the start. */
-async function wholeHistory(client: ChatClient, peer: string): Promise<WireMessage[]> {
-  const all: WireMessage[] = [];
-  for (let after = 0; ;) {
-    const page = await client.history(peer, { after, limit: 200 });
-    all.push(...page.messages);
-    if (!page.more || page.messages.length === 0) return all;
-    after = page.messages[page.messages.length - 1]!.seq;
-  }
 }
 
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
@@ -92,7 +82,7 @@ describe('client library: ChatClient against a mesh', function () {
     await alice.client.connect();
     const acks = await Promise.all(sends);
     assert.ok(unique(acks.map((x) => x.cid)), 'each send has a cid of its own');
-    const stored = await wholeHistory(alice.client, b);
+    const stored = await wholeConversation(alice.client, b);
     assert.deepEqual(stored.map((m) => m.body), ['one', 'two', 'three'], 'sent in order');
     assert.deepEqual(stored.map((m) => m.id), acks.map((x) => x.id));
     assert.equal(alice.client.queued, 0);
@@ -167,7 +157,7 @@ describe('client library: a node SIGKILLed mid-conversation', function () {
     assert.deepEqual(alice.messages.map((m) => m.id).sort(), fromBob, 'each once, and nothing else');
     // bob stayed on node-1; messages acked by node-0 just before it died never reached him live,
     // but history has the whole conversation, each message once.
-    const history = await wholeHistory(bob.client, a);
+    const history = await wholeConversation(bob.client, a);
     assert.deepEqual(history.map((m) => m.id).sort(), acked.map((x) => x.id).sort());
   });
 });
