@@ -1,6 +1,7 @@
 /**
  * The bundled /client page in a real browser (Debian's chromium driven by playwright-core):
- * two users on two nodes chat across the mesh, and history survives a reload.
+ * two users on two nodes chat across the mesh, and history survives a reload. The page runs on
+ * the client library, which every node serves as JavaScript modules at /client/*.js.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -35,6 +36,25 @@ describe('the /client test page in a browser', function () {
     return page;
   }
   const bodies = (page: Page) => page.$$eval('#messages .body', (els) => els.map((e) => e.textContent));
+
+  it('serves the client library and every module it imports as JavaScript', async () => {
+    const base = `${mesh.nodes[0]!.url}/client/`;
+    const seen = new Set<string>();
+    const fetchModule = async (name: string): Promise<void> => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const res = await fetch(base + name);
+      assert.equal(res.status, 200, name);
+      assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8', name);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('cache-control'), 'no-cache');
+      const imports = [...(await res.text()).matchAll(/^(?:import|export) [^;]*? from '\.\/([\w-]+\.js)';$/gm)].map((m) => m[1]!);
+      await Promise.all(imports.map(fetchModule));
+    };
+    await fetchModule('chat-client.js');
+    assert.ok(seen.size > 3, `the library's modules: ${[...seen].join(', ')}`);
+    assert.equal((await fetch(base + 'no-such-module.js')).status, 404);
+  });
 
   it('chats across two nodes and keeps history across a reload', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
