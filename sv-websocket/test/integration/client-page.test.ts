@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startService } from '@chat/shared/testing/processes';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -81,5 +82,32 @@ describe('the /client test page in a browser', function () {
     assert.deepEqual(await bodies(alice), ['hi bob <b>not bold</b>', 'hello alice']);
     const convs = await alice.$$eval('#conversations [data-peer]', (els) => els.map((e) => (e as HTMLElement).dataset.peer));
     assert.deepEqual(convs, [b]);
+  });
+
+  it('reconnects when its node comes back, sends what was typed meanwhile and shows what it missed', async () => {
+    const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
+    const alice = await openPage(0, a, b);
+    const bob = await openPage(1, b, a);
+    await alice.fill('#text', 'before');
+    await alice.press('#text', 'Enter');
+    await bob.waitForSelector('#messages li[data-state="received"]');
+
+    const old = mesh.nodes[1]!;
+    await old.stop('SIGKILL');
+    await bob.waitForSelector('#status[data-state="reconnecting"]');
+    await alice.fill('#text', 'while you were away');
+    await alice.press('#text', 'Enter');
+    await alice.waitForFunction(() => document.querySelectorAll('#messages li[data-state="sent"]').length === 2);
+    await bob.fill('#text', 'typed while offline');
+    await bob.press('#text', 'Enter');
+    assert.equal(await bob.getAttribute('#messages li.own', 'data-state'), 'sending');
+
+    mesh.nodes[1] = await startService('sv-websocket', { ...mesh.nodeEnv(1), PORT: String(old.port) });
+    await bob.waitForSelector('#status[data-state="online"]', { timeout: 45_000 });
+    await bob.waitForSelector('#messages li.own[data-state="sent"]');
+    await bob.waitForFunction(() => document.querySelectorAll('#messages li').length === 3);
+    assert.deepEqual(await bodies(bob), ['before', 'while you were away', 'typed while offline'], 'caught up, each message once, in seq order');
+    await alice.waitForFunction(() => document.querySelectorAll('#messages li').length === 3);
+    assert.deepEqual(await bodies(alice), ['before', 'while you were away', 'typed while offline']);
   });
 });
