@@ -64,8 +64,7 @@ export class ChatClient extends Emitter {
     this.#inbox = new Inbox({ queue: this.#queue, queries: this.#queries, catchUp: this.#catchUp, me: () => this.#me, emit });
   }
 
-  /** @returns {ConnectionState} */
-  get state() { return this.#connection.state; }
+  /** @returns {ConnectionState} */ get state() { return this.#connection.state; }
   /** The node of the open connection. */
   get node() { return this.state === 'open' ? this.#node : undefined; }
   /** The user: as given, or (with a token) as the first `welcome` said. */
@@ -150,8 +149,9 @@ export class ChatClient extends Emitter {
   }
 
   /**
-   * Catch every known conversation up now, on the open connection (after every reconnect this
-   * happens by itself); e.g. when a page regains focus after a long time.
+   * Catch every known conversation up now (after a reconnect this happens by itself). It reads
+   * above each conversation's mark: a message whose forward failed while a later one came by
+   * another path lies below it, and only the application's own `history` pages show it.
    * @returns {Promise<void>}
    */
   catchUp() {
