@@ -1,11 +1,17 @@
-/** Serves the bundled test page (sv-websocket/public) at /client; read once at start. */
-import { readFileSync } from 'node:fs';
+/**
+ * Serves the bundled test page (sv-websocket/public) at /client, and next to it the client
+ * library's modules (shared/client) at /client/<module>.js, so any page can import
+ * /client/chat-client.js from the node. Read once at start.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 
 const PUBLIC = new URL('../public/', import.meta.url);
+const LIBRARY = new URL('./', import.meta.resolve('@chat/shared/client/chat-client.js'));
+const JS = 'text/javascript; charset=utf-8';
 const FILES: Record<string, string> = {
   'client.html': 'text/html; charset=utf-8',
-  'client.js': 'text/javascript; charset=utf-8',
+  'client.js': JS,
   'client.css': 'text/css; charset=utf-8',
 };
 // The page talks only to the node that served it; no inline script, no third-party resource.
@@ -20,6 +26,8 @@ export function serveClientPage(app: FastifyInstance): void {
       app.log.warn({ file: name }, 'client page asset missing');
     }
   }
+  const modules = readdirSync(LIBRARY).filter((name) => name.endsWith('.js') && !files.has(name));
+  for (const name of modules) files.set(name, { body: readFileSync(new URL(name, LIBRARY)), type: JS });
   const serve = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
     const file = files.get(name);
     if (!file) return reply.code(404).send({ error: 'not_found' });
@@ -34,4 +42,5 @@ export function serveClientPage(app: FastifyInstance): void {
   app.get('/client/', serve('client.html'));
   app.get('/client/client.js', serve('client.js'));
   app.get('/client/client.css', serve('client.css'));
+  for (const name of modules) app.get(`/client/${name}`, serve(name));
 }

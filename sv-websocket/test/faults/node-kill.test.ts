@@ -1,15 +1,15 @@
 /**
  * SIGKILL of a node under load (the product's promises: an acked message is never lost; a recipient
- * gets every message, live or through `history`). Clients are ResilientClients: the killed node's
- * clients reconnect elsewhere with full-jitter backoff, resend what was not acked with the same
- * cid, and catch up with `history after`.
+ * gets every message, live or through `history`). Clients use the client library: the killed
+ * node's clients reconnect elsewhere with full-jitter backoff, resend what was not acked with the
+ * same cid, and catch up with `history after`.
  */
 import assert from 'node:assert/strict';
 import type { Ack } from '@chat/shared/protocol';
 import { eventually } from '@chat/shared/testing/eventually';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
-import { ResilientClient } from '../helpers/resilient-client.ts';
+import { RecordingClient } from '../helpers/recording-client.ts';
 
 const NODE = { LEASE_MS: '2000', RATE_LIMIT_BURST: '1000' };
 const PER_SENDER = 40;
@@ -17,21 +17,21 @@ const PER_SENDER = 40;
 describe('faults: SIGKILL of a node under load', function () {
   this.timeout(120_000);
   let mesh: Mesh;
-  const clients: ResilientClient[] = [];
+  const clients: RecordingClient[] = [];
 
   before(async function () {
     this.timeout(180_000);
     mesh = await startMesh({ nodes: [NODE, NODE, NODE] });
   });
   after(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    for (const c of clients.splice(0)) c.close();
     await mesh?.stop();
   });
 
   it('loses no acked message; its clients reconnect, resend and catch up, every recipient ends complete', async () => {
     const users = Array.from({ length: 6 }, (_, i) => uniqueUser(`k${i}`));
     const urls = mesh.nodes.map((n) => n.url);
-    for (const [i, u] of users.entries()) clients.push(new ResilientClient(u, { urls, first: i % 3 }));
+    for (const [i, u] of users.entries()) clients.push(new RecordingClient(u, { urls, first: i % 3 }));
     await Promise.all(clients.map((c) => c.start()));
     const victims = clients.filter((c) => c.currentNode === 'node-2');
     assert.equal(victims.length, 2);
@@ -71,7 +71,7 @@ describe('faults: SIGKILL of a node under load', function () {
     }
 
     // A reload (history from the start) completes every recipient, once per id.
-    await Promise.all(clients.map((c) => c.catchUp(true)));
+    await Promise.all(clients.map((c) => c.reload()));
     assert.deepEqual(missingLive(), []);
     for (const c of clients) {
       const mine = acked.filter((a) => a.to === c.user).map((a) => a.id).sort();

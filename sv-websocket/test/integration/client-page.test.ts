@@ -1,10 +1,12 @@
 /**
  * The bundled /client page in a real browser (Debian's chromium driven by playwright-core):
- * two users on two nodes chat across the mesh, and history survives a reload.
+ * two users on two nodes chat across the mesh, and history survives a reload. The page runs on
+ * the client library, which every node serves as JavaScript modules at /client/*.js.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startService } from '@chat/shared/testing/processes';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,6 +38,25 @@ describe('the /client test page in a browser', function () {
   }
   const bodies = (page: Page) => page.$$eval('#messages .body', (els) => els.map((e) => e.textContent));
 
+  it('serves the client library and every module it imports as JavaScript', async () => {
+    const base = `${mesh.nodes[0]!.url}/client/`;
+    const seen = new Set<string>();
+    const fetchModule = async (name: string): Promise<void> => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const res = await fetch(base + name);
+      assert.equal(res.status, 200, name);
+      assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8', name);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('cache-control'), 'no-cache');
+      const imports = [...(await res.text()).matchAll(/^(?:import|export) [^;]*? from '\.\/([\w-]+\.js)';$/gm)].map((m) => m[1]!);
+      await Promise.all(imports.map(fetchModule));
+    };
+    await fetchModule('chat-client.js');
+    assert.ok(seen.size > 3, `the library's modules: ${[...seen].join(', ')}`);
+    assert.equal((await fetch(base + 'no-such-module.js')).status, 404);
+  });
+
   it('chats across two nodes and keeps history across a reload', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
     const alice = await openPage(0, a, b);
@@ -61,5 +82,32 @@ describe('the /client test page in a browser', function () {
     assert.deepEqual(await bodies(alice), ['hi bob <b>not bold</b>', 'hello alice']);
     const convs = await alice.$$eval('#conversations [data-peer]', (els) => els.map((e) => (e as HTMLElement).dataset.peer));
     assert.deepEqual(convs, [b]);
+  });
+
+  it('reconnects when its node comes back, sends what was typed meanwhile and shows what it missed', async () => {
+    const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
+    const alice = await openPage(0, a, b);
+    const bob = await openPage(1, b, a);
+    await alice.fill('#text', 'before');
+    await alice.press('#text', 'Enter');
+    await bob.waitForSelector('#messages li[data-state="received"]');
+
+    const old = mesh.nodes[1]!;
+    await old.stop('SIGKILL');
+    await bob.waitForSelector('#status[data-state="reconnecting"]');
+    await alice.fill('#text', 'while you were away');
+    await alice.press('#text', 'Enter');
+    await alice.waitForFunction(() => document.querySelectorAll('#messages li[data-state="sent"]').length === 2);
+    await bob.fill('#text', 'typed while offline');
+    await bob.press('#text', 'Enter');
+    assert.equal(await bob.getAttribute('#messages li.own', 'data-state'), 'sending');
+
+    mesh.nodes[1] = await startService('sv-websocket', { ...mesh.nodeEnv(1), PORT: String(old.port) });
+    await bob.waitForSelector('#status[data-state="online"]', { timeout: 45_000 });
+    await bob.waitForSelector('#messages li.own[data-state="sent"]');
+    await bob.waitForFunction(() => document.querySelectorAll('#messages li').length === 3);
+    assert.deepEqual(await bodies(bob), ['before', 'while you were away', 'typed while offline'], 'caught up, each message once, in seq order');
+    await alice.waitForFunction(() => document.querySelectorAll('#messages li').length === 3);
+    assert.deepEqual(await bodies(alice), ['before', 'while you were away', 'typed while offline']);
   });
 });

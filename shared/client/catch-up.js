@@ -1,0 +1,127 @@
+/**
+ * What a client has received, and catching up what it missed while it was away
+ * (docs/protocol.md, "Catching up after a reconnect").
+ *
+ * - Each message is passed on once: the ids (and the sender's cids, for a Kafka-mode repeat under a
+ *   new id) of the most recent messages are remembered, a bounded window.
+ * - Each conversation has a mark: the highest `seq` received in it, live or in a history page. Not
+ *   the seq of the client's own acks: an ack can carry a higher seq than a peer's message that was
+ *   accepted just before it and is still being forwarded, and catching up after the ack would skip
+ *   that message.
+ * - After a reconnect every known conversation is read with `history after` its mark, page by page
+ *   while `more` is true. Marks are taken at `welcome`, before any await: a live message arriving
+ *   meanwhile raises a mark past messages still missing. A catch-up cut short by another lost
+ *   connection resumes where it stood, not from the raised mark.
+ */
+
+/** @typedef {import('../src/protocol.ts').WireMessage} WireMessage */
+/** @typedef {import('../src/protocol.ts').HistoryReply} HistoryReply */
+/** @typedef {import('../src/protocol.ts').ConversationsReply} ConversationsReply */
+/** @typedef {(frame: { type: 'history' | 'conversations', [field: string]: unknown }) => Promise<any>} Ask */
+
+/** A conversation known without a mark: its catch-up is the newest page. */
+const NEWEST = -1;
+const PAGE = 200;
+
+export class CatchUp {
+  /** @type {Set<string>} ids and `from\ncid` keys, oldest first */
+  #seen = new Set();
+  /** @type {Map<string, number>} conversation (the other user) → highest seq received */
+  #marks = new Map();
+  /** @type {Map<string, number>} conversation → where an unfinished catch-up stands */
+  #resume = new Map();
+  /** @type {Set<string>} */
+  #known = new Set();
+  #seenLimit;
+
+  /** @param {number} seenLimit how many recent messages are remembered for dedupe */
+  constructor(seenLimit) {
+    this.#seenLimit = seenLimit * 2;
+  }
+
+  /** A conversation the client takes part in (it sent to, or asked about, `peer`). @param {string} peer */
+  know(peer) {
+    this.#known.add(peer);
+  }
+
+  /**
+   * Note a received message; true when it was not seen before.
+   * @param {WireMessage} m
+   * @param {string | undefined} me
+   */
+  received(m, me) {
+    const peer = m.from === me ? m.to : m.from;
+    this.#known.add(peer);
+    if (m.seq > (this.#marks.get(peer) ?? NEWEST)) this.#marks.set(peer, m.seq);
+    return this.#remember(m.id, `${m.from}\n${m.cid}`);
+  }
+
+  /** Remember a message by id and by sender and cid; true when neither was seen. @param {string} id @param {string} key */
+  #remember(id, key) {
+    const fresh = !this.#seen.has(id) && !this.#seen.has(key);
+    this.#seen.add(id).add(key);
+    for (const old of this.#seen) {
+      if (this.#seen.size <= this.#seenLimit) break;
+      this.#seen.delete(old);
+    }
+    return fresh;
+  }
+
+  /**
+   * An ack of this client's: its message is never passed on (it does not raise a mark).
+   * @param {{ id: string, cid: string }} ack
+   * @param {string | undefined} me
+   */
+  acked(ack, me) {
+    this.#remember(ack.id, `${me}\n${ack.cid}`);
+  }
+
+  /**
+   * Right after `welcome`. The first time, only learn the conversations and start their marks at
+   * their last message (what came before is history the application reads when it wants); after a
+   * reconnect, catch every known conversation up, passing each message to `deliver`.
+   * @param {Ask} ask
+   * @param {boolean} first
+   * @param {(m: WireMessage) => void} deliver
+   */
+  async sync(ask, first, deliver) {
+    /** @type {Map<string, number>} */
+    const from = new Map();
+    if (!first) {
+      for (const peer of this.#known) from.set(peer, this.#resume.get(peer) ?? this.#marks.get(peer) ?? NEWEST);
+      for (const [peer, seq] of from) this.#resume.set(peer, seq);
+    }
+    /** @type {ConversationsReply} */
+    const list = await ask({ type: 'conversations', limit: PAGE });
+    for (const { with: peer, last } of list.items) {
+      if (first && last.seq > (this.#marks.get(peer) ?? NEWEST)) this.#marks.set(peer, last.seq);
+      if (!first && !this.#known.has(peer)) {
+        from.set(peer, NEWEST);
+        this.#resume.set(peer, NEWEST);
+      }
+      this.#known.add(peer);
+    }
+    await Promise.all([...from].map(([peer, after]) => this.#catchUp(ask, peer, after, deliver)));
+  }
+
+  /**
+   * @param {Ask} ask
+   * @param {string} peer
+   * @param {number} after
+   * @param {(m: WireMessage) => void} deliver
+   */
+  async #catchUp(ask, peer, after, deliver) {
+    for (;;) {
+      /** @type {HistoryReply} */
+      const page = await ask(after === NEWEST ? { type: 'history', with: peer, limit: PAGE } : { type: 'history', with: peer, after, limit: PAGE });
+      for (const m of page.messages) deliver(m);
+      const last = page.messages[page.messages.length - 1];
+      // Paging goes on from this page's end, not from the mark: a live message that arrived
+      // meanwhile may sit above messages still missing.
+      if (after === NEWEST || !page.more || !last) break;
+      after = last.seq;
+      this.#resume.set(peer, after);
+    }
+    this.#resume.delete(peer);
+  }
+}
