@@ -12,6 +12,7 @@ import { Progress } from './progress.ts';
 import { Sampler } from './sampler.ts';
 import type { Target } from './targets.ts';
 import { analyze, type RunResult } from './results.ts';
+import { soakSummary, type SoakOptions } from './soak.ts';
 import type { Counts, Final, ParentMsg, Ready, SecondStats, WorkerMsg } from './worker-protocol.ts';
 
 export interface LoadOptions {
@@ -29,6 +30,10 @@ export interface LoadOptions {
   /** Sample every n-th ack for persistence lag (0 = off). */
   lagSampleEvery: number;
   connectConcurrency: number;
+  /** Seconds between samples of the processes and the services' /metrics. */
+  sampleIntervalS: number;
+  /** Summarize the run as a soak (memory slope, per-minute latency and event-loop delay). */
+  soak?: SoakOptions | undefined;
 }
 
 const WORKER = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
@@ -110,7 +115,7 @@ export async function runLoad(target: Target, o: LoadOptions, progress: Progress
 async function holdIdle(target: Target, o: LoadOptions, workers: Workers, sampler: Sampler, before: ReturnType<Sampler['latest']>, connections: RunResult['connections'], progress: Progress): Promise<RunResult> {
   // RSS growth counts from before the first connection; CPU only over the hold itself.
   const holdStart = await sampler.sample();
-  sampler.start();
+  sampler.start(o.sampleIntervalS * 1000);
   const until = nowMs() + o.durationS * 1000;
   while (nowMs() < until) {
     progress.draw(`[idle ${target.label}] holding ${connections.connected} connections ${Progress.bar(o.durationS * 1000 - (until - nowMs()), o.durationS * 1000)}`);
@@ -143,7 +148,7 @@ async function sendLoad(target: Target, o: LoadOptions, workers: Workers, sample
   await sleep(Math.max(0, startAt - nowMs()));
   await sampler.sample();
   const before = sampler.latest();
-  sampler.start();
+  sampler.start(o.sampleIntervalS * 1000);
   const endAt = startAt + o.durationS * 1000;
   const graceEnd = endAt + o.graceS * 1000;
   const sum = () => counts.reduce((a, c) => ({ sent: a.sent + c.sent, acked: a.acked + c.acked, errors: a.errors + c.errors, delivered: a.delivered + c.delivered }), { sent: 0, acked: 0, errors: 0, delivered: 0 });
@@ -158,10 +163,17 @@ async function sendLoad(target: Target, o: LoadOptions, workers: Workers, sample
     await sleep(250);
   }
   const windowS = (nowMs() - startAt) / 1000;
-  await sampler.sample();
+  const end = await sampler.sample();
   const finalsP = workers.collect<Final>('final', 120_000);
   workers.broadcast({ type: 'finish' });
   const finals = await finalsP;
   const lagSummary = lag ? await lag.finish(o.graceS * 1000) : undefined;
-  return analyze({ target, o, connections, finals, sampler, before, windowS, seconds: [...seconds.entries()], lag: lagSummary, startAt });
+  const result = analyze({ target, o, connections, finals, sampler, before, windowS, seconds: [...seconds.entries()], lag: lagSummary, startAt });
+  if (o.soak) {
+    result.soak = soakSummary({
+      options: o.soak, sampleIntervalS: o.sampleIntervalS, samples: sampler.samples, end, startAt,
+      warmupS: o.warmupS, durationS: o.durationS, seconds: [...seconds.entries()],
+    });
+  }
+  return result;
 }

@@ -16,18 +16,20 @@ import { machineInfo } from './proc-stats.ts';
 import { Progress } from './progress.ts';
 import { startSocketIo } from './peer-socketio.ts';
 import { markdownTable, svgChart } from './report.ts';
+import { soakTables, soakVerdict } from './soak-report.ts';
 import type { RunResult } from './results.ts';
 import { externalTarget, startMesh, startRelay, type Target } from './targets.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Per scenario: nodes, connections, msgs/s (0 = idle), cross-node share, seconds. */
-const SCENARIOS: Record<string, { nodes: number; conns: number; rate: number; cross: number; duration: number }> = {
+/** Per scenario: nodes, connections, msgs/s (0 = idle), cross-node share, seconds; a soak samples every 10 s. */
+const SCENARIOS: Record<string, { nodes: number; conns: number; rate: number; cross: number; duration: number; sampleS?: number; soak?: true }> = {
   idle: { nodes: 6, conns: 10_000, rate: 0, cross: 0, duration: 10 },
   'same-node': { nodes: 2, conns: 1000, rate: 5000, cross: 0, duration: 15 },
   'cross-node': { nodes: 2, conns: 1000, rate: 5000, cross: 1, duration: 15 },
   mixed: { nodes: 4, conns: 4000, rate: 3000, cross: 0.5, duration: 15 },
   persist: { nodes: 0, conns: 0, rate: 0, cross: 0, duration: 0 },
+  soak: { nodes: 2, conns: 1000, rate: 1000, cross: 1, duration: 600, sampleS: 10, soak: true },
 };
 
 const { values: a } = parseArgs({
@@ -38,12 +40,13 @@ const { values: a } = parseArgs({
     body: { type: 'string' }, grace: { type: 'string' }, kafka: { type: 'boolean', default: false }, partitions: { type: 'string' },
     direct: { type: 'boolean', default: false }, messages: { type: 'string' }, 'lag-sample': { type: 'string' },
     out: { type: 'string' }, quiet: { type: 'boolean', default: false }, label: { type: 'string' },
+    'sample-interval': { type: 'string' }, 'slope-limit': { type: 'string' }, 'slope-window': { type: 'string' },
   },
   strict: true,
 });
 
 function usage(msg: string): never {
-  process.stderr.write(`${msg}\nusage: npm run bench -- --scenario ${Object.keys(SCENARIOS).join('|')} [--nodes N] [--conns N] [--rate MSGS_PER_S] [--duration S] [--cross 0..1] [--peer ${Object.keys(PEERS).join('|')}] [--baseline] [--kafka] [--target URL,URL] (see docs/benchmarks.md)\n`);
+  process.stderr.write(`${msg}\nusage: npm run bench -- --scenario ${Object.keys(SCENARIOS).join('|')} [--nodes N] [--conns N] [--rate MSGS_PER_S] [--duration S] [--cross 0..1] [--peer ${Object.keys(PEERS).join('|')}] [--baseline] [--kafka] [--target URL,URL] [--sample-interval S] [--slope-limit MB_PER_MIN] [--slope-window MIN] (see docs/benchmarks.md)\n`);
   process.exit(2);
 }
 
@@ -54,6 +57,10 @@ const scenario = a.scenario ?? usage('--scenario is required');
 const peer = a.peer === undefined ? undefined : Object.hasOwn(PEERS, a.peer) ? PEERS[a.peer]! : usage(`unknown --peer ${a.peer}`);
 const preset = SCENARIOS[scenario] ?? usage(`unknown scenario ${scenario}`);
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+const positive = (flag: 'sample-interval' | 'slope-limit' | 'slope-window', d: number) => {
+  const v = num(a[flag], d);
+  return Number.isFinite(v) && v > 0 ? v : usage(`--${flag} must be a number above 0, not ${a[flag]}`);
+};
 const conns = num(a.conns, preset.conns);
 const workers = num(a.workers, Math.max(2, Math.ceil(conns / 15_000)));
 const addressCount = Math.max(1, Math.ceil(conns / 20_000) + 1);
@@ -68,7 +75,11 @@ const load: LoadOptions = {
   graceS: num(a.grace, 10),
   lagSampleEvery: num(a['lag-sample'], 50),
   connectConcurrency: 200,
+  sampleIntervalS: positive('sample-interval', preset.sampleS ?? 1),
+  soak: preset.soak && { slopeLimitMBPerMin: positive('slope-limit', 1), slopeWindowMin: positive('slope-window', 5) },
 };
+if (load.soak && !(load.rate > 0)) usage('--scenario soak needs a --rate above 0');
+if (!load.soak && (a['slope-limit'] ?? a['slope-window']) !== undefined) usage('--slope-limit and --slope-window apply to --scenario soak only');
 const nodes = num(a.nodes, preset.nodes);
 const progress = new Progress(!a.quiet);
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -107,7 +118,9 @@ async function main(): Promise<void> {
   const title = `${a.label ?? scenario}: ${nodes} nodes, ${conns.toLocaleString('en-US')} connections${load.rate ? `, ${load.rate.toLocaleString('en-US')} msgs/s offered, cross ${load.cross}` : ''}${kafka ? ', Kafka' : ''}`;
   writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine, startedAt: stamp, nodes, kafka, options: load, results }, null, 2)}\n`);
   if (load.rate > 0) writeFileSync(`${base}.svg`, svgChart(title, results));
-  process.stdout.write(`\n${title}\n\n${markdownTable(results)}\n\nresults: ${base}.json\n${load.rate > 0 ? `chart: ${base}.svg\n` : ''}`);
+  const soaks = results.flatMap((r) => (r.soak ? [[r.label, r.soak] as const] : []));
+  const soakText = soaks.map(([label, s]) => `\n\n${soakTables(label, s)}`).join('') + soaks.map(([label, s]) => `\n\n${soakVerdict(label, s)}`).join('');
+  process.stdout.write(`\n${title}\n\n${markdownTable(results)}${soakText}\n\nresults: ${base}.json\n${load.rate > 0 ? `chart: ${base}.svg\n` : ''}`);
 }
 
 function drainTable(d: Awaited<ReturnType<typeof runDrain>>): string {

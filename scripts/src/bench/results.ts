@@ -6,6 +6,7 @@
 import { addEncoded, newHist, summarize, type LatencySummary } from './hist.ts';
 import type { LoadOptions } from './load.ts';
 import type { Sample, Sampler } from './sampler.ts';
+import type { SoakResult } from './soak.ts';
 import type { Target } from './targets.ts';
 import type { Final, SecondStats } from './worker-protocol.ts';
 
@@ -35,6 +36,8 @@ export interface RunResult {
   timeline: { sec: number; sent: number; errors: number; delivered: number; p99Ms: number | null }[];
   /** Errors answered during the warm-up (a cold start's refusals), of `counts.errors`. */
   errorsInWarmup?: number;
+  /** The soak scenario: memory slope per process, latency and event-loop delay per minute. */
+  soak?: SoakResult;
 }
 
 export interface AnalyzeInput {
