@@ -1,6 +1,6 @@
 /** Prometheus metrics of a persister (prom-client), on its own registry. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ConsumerStats } from './consumer.ts';
+import type { ConsumerStats } from './consumer-stats.ts';
 
 export interface PersistMetrics {
   registry: Registry;

@@ -3,7 +3,7 @@
  * statement's casts name the element types, as the insert statements' do.
  */
 import assert from 'node:assert/strict';
-// @ts-expect-error pg ships no types; the bare client is what store-sequelize.ts sends the Buffers through.
+// @ts-expect-error pg ships no types; the bare client is what insert-unnest.ts sends the Buffers through.
 import pg from 'pg';
 import { createTestDatabase } from '@chat/shared/local-postgres';
 import { int8Array, textArray, uuidArray } from '../../src/pg-binary-arrays.ts';
