@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { startService } from '@chat/shared/testing/processes';
 import { startTestRedis } from '@chat/shared/testing/redis';
 import { eventually } from '@chat/shared/testing/eventually';
-import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { startMesh, uniqueUser } from '../helpers/mesh.ts';
+import { faultSuite } from '../helpers/fault-suite.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
-import { DiscoveryProbe } from '../helpers/faults.ts';
 
 const LOOKUP_CACHE_MS = 200;
 const NODE = { LEASE_MS: '2000', LOOKUP_CACHE_MS: String(LOOKUP_CACHE_MS) };
@@ -18,22 +18,11 @@ const NODE = { LEASE_MS: '2000', LOOKUP_CACHE_MS: String(LOOKUP_CACHE_MS) };
 for (const engine of ['memory', 'redis'] as const) {
   describe(`faults: SIGKILL of sv-discover (${engine} registry)`, function () {
     this.timeout(90_000);
-    let mesh: Mesh;
-    let probe: DiscoveryProbe;
-    const clients = clientsOf(() => mesh);
-    const connect = clients.connect;
-
-    before(async function () {
-      this.timeout(180_000);
+    const suite = faultSuite(async () => {
       const redisUrl = engine === 'redis' ? await startTestRedis() : undefined;
-      mesh = await startMesh({ nodes: [NODE, NODE], ...(redisUrl && { redisUrl }) });
-      probe = new DiscoveryProbe(() => mesh.discovers[0]!.url);
+      return startMesh({ nodes: [NODE, NODE], ...(redisUrl && { redisUrl }) });
     });
-    after(async () => {
-      await clients.closeAll();
-      await probe?.close();
-      await mesh?.stop();
-    });
+    const { connect } = suite;
 
     it('keeps delivering locally and from the lookup cache, and heals when sv-discover returns on its port', async () => {
       const [a, b, c, d] = ['alice', 'bob', 'carol', 'dave'].map(uniqueUser) as [string, string, string, string];
@@ -47,7 +36,7 @@ for (const engine of ['memory', 'redis'] as const) {
       ack = await send(bob, b, a, 'warm-2');
       await alice.next('message', (m) => m.id === ack.id);
 
-      const old = mesh.discovers[0]!;
+      const old = suite.mesh.discovers[0]!;
       await old.stop('SIGKILL');
       assert.equal(old.child.signalCode, 'SIGKILL');
       // The outage must outlast the cache's freshness, so the next lookups meet a dead sv-discover.
@@ -60,10 +49,10 @@ for (const engine of ['memory', 'redis'] as const) {
       // A user who connects during the outage is welcomed; discovery learns of them later.
       const dave = await connect(1, d);
 
-      const restarted = await startService('sv-discover', { ...mesh.discoverEnv(), PORT: String(old.port) });
-      mesh.discovers[0] = restarted;
+      const restarted = await startService('sv-discover', { ...suite.mesh.discoverEnv(), PORT: String(old.port) });
+      suite.mesh.discovers[0] = restarted;
       await eventually('discovery knows every connection again', async () => {
-        const [na, nb, nc, nd] = await Promise.all([a, b, c, d].map((u) => probe.nodesOf(u)));
+        const [na, nb, nc, nd] = await Promise.all([a, b, c, d].map((u) => suite.probe.nodesOf(u)));
         return na!.join() === 'node-0' && nb!.join() === 'node-1' && nc!.join() === 'node-0' && nd!.join() === 'node-1';
       });
       if (engine === 'memory') {
@@ -76,7 +65,7 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal((await dave.next('message', (m) => m.id === ack.id)).body, 'after-1 body', 'cross-node to a user who joined during the outage');
       ack = await send(dave, d, c, 'after-2');
       assert.equal((await carol.next('message', (m) => m.id === ack.id)).body, 'after-2 body');
-      await expectStoredExactlyOnce(mesh.databaseUrl, acked);
+      await expectStoredExactlyOnce(suite.mesh.databaseUrl, acked);
     });
   });
 }

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
 import { startService } from '@chat/shared/testing/processes';
-import { TestClient } from '@chat/shared/protocol-client';
-import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { meshesPerTest, uniqueUser } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { DiscoveryProbe, exitCodeOf } from '../helpers/faults.ts';
 
@@ -17,22 +16,15 @@ const NODE = { LEASE_MS: '60000', RATE_LIMIT_BURST: '1000' };
 
 describe('faults: SIGTERM is graceful', function () {
   this.timeout(120_000);
-  const meshes: Mesh[] = [];
-  const clients: TestClient[] = [];
-  const connect = async (mesh: Mesh, node: number, user: string) => {
-    const c = await TestClient.connect(mesh.nodes[node]!.url, user);
-    clients.push(c);
-    return c;
-  };
+  const perTest = meshesPerTest();
+  const { connect } = perTest;
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(meshes.splice(0).map((m) => m.stop()));
+    await perTest.stopAll();
   });
 
   it('a node closes clients with 1001, delivers what it acked, deregisters at once and exits 0; sv-discover exits 0', async function () {
     this.timeout(180_000);
-    const mesh = await startMesh({ nodes: [NODE, NODE] });
-    meshes.push(mesh);
+    const mesh = await perTest.launch({ nodes: [NODE, NODE] });
     const probe = new DiscoveryProbe(() => mesh.discover.url);
     try {
       const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
@@ -69,8 +61,7 @@ describe('faults: SIGTERM is graceful', function () {
     const kafka = await startTestKafka();
     const topic = uniqueTopic('term');
     await kafka.createTopic(topic, 6);
-    const mesh = await startMesh({ nodes: [NODE], kafka: { brokers: kafka.brokers, topic, partitions: 6 } });
-    meshes.push(mesh);
+    const mesh = await perTest.launch({ nodes: [NODE], kafka: { brokers: kafka.brokers, topic, partitions: 6 } });
     const a = uniqueUser('alice');
     const peers = Array.from({ length: 12 }, (_, i) => uniqueUser(`tp${i}`));
     const alice = await connect(mesh, 0, a);

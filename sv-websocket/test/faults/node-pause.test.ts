@@ -5,49 +5,36 @@
  */
 import assert from 'node:assert/strict';
 import { eventually } from '@chat/shared/testing/eventually';
-import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { startMesh, uniqueUser } from '../helpers/mesh.ts';
+import { faultSuite } from '../helpers/fault-suite.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
-import { DiscoveryProbe, metricValue } from '../helpers/faults.ts';
+import { metricValue } from '../helpers/faults.ts';
 
 const LEASE_MS = 2000;
 const NODE = { LEASE_MS: String(LEASE_MS) };
 
 describe('faults: SIGSTOP of a node past its lease, then SIGCONT', function () {
   this.timeout(90_000);
-  let mesh: Mesh;
-  let probe: DiscoveryProbe;
-  const clients = clientsOf(() => mesh);
-  const connect = clients.connect;
-
-  before(async function () {
-    this.timeout(180_000);
-    mesh = await startMesh({ nodes: [NODE, NODE] });
-    probe = new DiscoveryProbe(() => mesh.discover.url);
-  });
-  after(async () => {
-    if (mesh?.nodes[0]?.child.exitCode === null) mesh.nodes[0].child.kill('SIGCONT');
-    await clients.closeAll();
-    await probe?.close();
-    await mesh?.stop();
-  });
+  const suite = faultSuite(() => startMesh({ nodes: [NODE, NODE] }), { beforeStop: (mesh) => { if (mesh.nodes[0]?.child.exitCode === null) mesh.nodes[0].child.kill('SIGCONT'); } });
+  const { connect } = suite;
 
   it('expires the stopped node, keeps the reconnected user, and re-registers the node after SIGCONT', async () => {
     const [a, b, c] = ['alice', 'bob', 'carol'].map(uniqueUser) as [string, string, string];
     const aliceOld = await connect(0, a);
     const bob = await connect(0, b);
     const carol = await connect(1, c);
-    assert.deepEqual(await probe.nodesOf(a), ['node-0']);
+    assert.deepEqual(await suite.probe.nodesOf(a), ['node-0']);
     const acked: AckedMessage[] = [];
 
-    const paused = mesh.nodes[0]!;
+    const paused = suite.mesh.nodes[0]!;
     paused.child.kill('SIGSTOP');
     try {
       await eventually('the stopped node\'s entries expire with its lease', async () =>
-        (await probe.nodesOf(a)).length === 0 && (await probe.nodesOf(b)).length === 0, 10 * LEASE_MS);
+        (await suite.probe.nodesOf(a)).length === 0 && (await suite.probe.nodesOf(b)).length === 0, 10 * LEASE_MS);
       // alice gives up on the silent node and reconnects to the other one.
       aliceOld.ws.terminate();
       const alice = await connect(1, a);
-      assert.deepEqual(await probe.nodesOf(a), ['node-1']);
+      assert.deepEqual(await suite.probe.nodesOf(a), ['node-1']);
       // carol writes to bob, whose node is asleep: accepted, and kept for him.
       const toBob = await carol.sendMessage(b, 'while you slept', 'p-1');
       acked.push({ from: c, cid: 'p-1', id: toBob.id, seq: toBob.seq });
@@ -58,8 +45,8 @@ describe('faults: SIGSTOP of a node past its lease, then SIGCONT', function () {
       // The woken node handles alice's old close (a removal of its own, expired entry) and
       // re-registers bob's connection, which is still open.
       await eventually('node-0 closed alice\'s old connection', async () => (await metricValue(paused.url, 'chat_connections')) === 1);
-      await eventually('node-0 re-registered bob', async () => (await probe.nodesOf(b)).join() === 'node-0');
-      assert.deepEqual(await probe.nodesOf(a), ['node-1'], 'the late removal did not erase alice\'s new connection');
+      await eventually('node-0 re-registered bob', async () => (await suite.probe.nodesOf(b)).join() === 'node-0');
+      assert.deepEqual(await suite.probe.nodesOf(a), ['node-1'], 'the late removal did not erase alice\'s new connection');
 
       const toAlice = await carol.sendMessage(a, 'found you', 'p-2');
       acked.push({ from: c, cid: 'p-2', id: toAlice.id, seq: toAlice.seq });
@@ -71,7 +58,7 @@ describe('faults: SIGSTOP of a node past its lease, then SIGCONT', function () {
       bob.send({ type: 'history', with: c, after: 0 });
       const page = await bob.next('history');
       assert.deepEqual(page.messages.map((m) => m.id), [toBob.id, toBob2.id]);
-      await expectStoredExactlyOnce(mesh.databaseUrl, acked);
+      await expectStoredExactlyOnce(suite.mesh.databaseUrl, acked);
     } finally {
       if (paused.child.exitCode === null) paused.child.kill('SIGCONT');
     }

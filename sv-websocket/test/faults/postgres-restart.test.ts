@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
 import { startPrivatePostgres, type PrivatePostgres } from '@chat/shared/testing/private-postgres';
-import { TestClient } from '@chat/shared/protocol-client';
 import { eventually } from '@chat/shared/testing/eventually';
-import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { meshesPerTest, uniqueUser } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 
 const NODE = { RATE_LIMIT_BURST: '1000' };
@@ -17,13 +16,8 @@ const NODE = { RATE_LIMIT_BURST: '1000' };
 describe('faults: Postgres stopped and restarted', function () {
   this.timeout(120_000);
   let pg: PrivatePostgres;
-  const meshes: Mesh[] = [];
-  const clients: TestClient[] = [];
-  const connect = async (mesh: Mesh, node: number, user: string) => {
-    const c = await TestClient.connect(mesh.nodes[node]!.url, user);
-    clients.push(c);
-    return c;
-  };
+  const perTest = meshesPerTest();
+  const { meshes, connect } = perTest;
 
   before(async function () {
     this.timeout(120_000);
@@ -33,8 +27,7 @@ describe('faults: Postgres stopped and restarted', function () {
     if (this.currentTest?.state === 'failed') {
       for (const m of meshes) process.stderr.write(`sv-persist log tail:\n${m.persist.logs.slice(-40).join('\n')}\n`);
     }
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(meshes.splice(0).map((m) => m.stop()));
+    await perTest.stopAll();
   });
 
   it('Kafka mode: keeps acking during the outage; the persister retries, resumes, stores each once', async function () {
@@ -42,8 +35,7 @@ describe('faults: Postgres stopped and restarted', function () {
     const kafka = await startTestKafka();
     const topic = uniqueTopic('pg-fault');
     await kafka.createTopic(topic, 6);
-    const mesh = await startMesh({ nodes: [NODE, NODE], kafka: { brokers: kafka.brokers, topic, partitions: 6 }, databaseUrl: await pg.createDatabase() });
-    meshes.push(mesh);
+    const mesh = await perTest.launch({ nodes: [NODE, NODE], kafka: { brokers: kafka.brokers, topic, partitions: 6 }, databaseUrl: await pg.createDatabase() });
     const users = Array.from({ length: 4 }, (_, i) => uniqueUser(`pgk${i}`));
     const senders = await Promise.all(users.map((u, i) => connect(mesh, i % 2, u)));
     const acked: AckedMessage[] = [];
@@ -78,8 +70,7 @@ describe('faults: Postgres stopped and restarted', function () {
   });
 
   it('direct mode: refuses sends with unavailable during the outage, accepts the same cids after', async () => {
-    const mesh = await startMesh({ nodes: [NODE], databaseUrl: await pg.createDatabase() });
-    meshes.push(mesh);
+    const mesh = await perTest.launch({ nodes: [NODE], databaseUrl: await pg.createDatabase() });
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
     const alice = await connect(mesh, 0, a);
     const first = await alice.sendMessage(b, 'before', 'pd-0');

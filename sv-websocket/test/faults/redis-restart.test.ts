@@ -7,31 +7,20 @@
 import assert from 'node:assert/strict';
 import { startPrivateRedis, type PrivateRedis } from '@chat/shared/testing/private-redis';
 import { eventually } from '@chat/shared/testing/eventually';
-import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { startMesh, uniqueUser } from '../helpers/mesh.ts';
+import { faultSuite } from '../helpers/fault-suite.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
-import { DiscoveryProbe } from '../helpers/faults.ts';
 
 const NODE = { LEASE_MS: '2000', RATE_LIMIT_BURST: '1000' };
 
 describe('faults: Redis restarted empty', function () {
   this.timeout(90_000);
   let redis: PrivateRedis;
-  let mesh: Mesh;
-  let probe: DiscoveryProbe;
-  const clients = clientsOf(() => mesh);
-  const connect = clients.connect;
-
-  before(async function () {
-    this.timeout(180_000);
+  const suite = faultSuite(async () => {
     redis = await startPrivateRedis();
-    mesh = await startMesh({ nodes: [NODE, NODE], redisUrl: redis.url });
-    probe = new DiscoveryProbe(() => mesh.discover.url);
+    return startMesh({ nodes: [NODE, NODE], redisUrl: redis.url });
   });
-  after(async () => {
-    await clients.closeAll();
-    await probe?.close();
-    await mesh?.stop();
-  });
+  const { connect } = suite;
 
   it('rebuilds the registry from heartbeats and delivers across nodes again, restarting nothing', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
@@ -49,7 +38,7 @@ describe('faults: Redis restarted empty', function () {
     await redis.kill();
     await eventually('discovery notices Redis is gone', async () => {
       try {
-        await probe.nodesOf(b);
+        await suite.probe.nodesOf(b);
         return false;
       } catch {
         return true;
@@ -57,7 +46,7 @@ describe('faults: Redis restarted empty', function () {
     });
     await redis.start();
     await eventually('the registry is rebuilt from heartbeats', async () =>
-      (await probe.nodesOf(a)).join() === 'node-0' && (await probe.nodesOf(b)).join() === 'node-1');
+      (await suite.probe.nodesOf(a)).join() === 'node-0' && (await suite.probe.nodesOf(b)).join() === 'node-1');
     running = false;
     await load;
     assert.ok(acked.length > 2, 'load ran during the restart');
@@ -66,7 +55,7 @@ describe('faults: Redis restarted empty', function () {
     assert.equal((await bob.next('message', (m) => m.id === there.id)).body, 'r-after-1 body');
     const back = await send(bob, b, a, 'r-after-2');
     assert.equal((await alice.next('message', (m) => m.id === back.id)).body, 'r-after-2 body');
-    for (const p of [...mesh.nodes, mesh.discover, mesh.persist]) assert.equal(p.child.exitCode, null, `${p.name} kept running`);
-    await expectStoredExactlyOnce(mesh.databaseUrl, acked);
+    for (const p of [...suite.mesh.nodes, suite.mesh.discover, suite.mesh.persist]) assert.equal(p.child.exitCode, null, `${p.name} kept running`);
+    await expectStoredExactlyOnce(suite.mesh.databaseUrl, acked);
   });
 });

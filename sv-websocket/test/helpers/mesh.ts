@@ -105,3 +105,29 @@ export function clientsOf(mesh: () => Mesh) {
     },
   };
 }
+
+/**
+ * For suites that start a mesh per test: `launch` starts one and `connect` opens a connection to
+ * any of them; `stopAll` (in afterEach) closes the connections, then stops the meshes.
+ */
+export function meshesPerTest() {
+  const meshes: Mesh[] = [];
+  const open: TestClient[] = [];
+  return {
+    meshes,
+    async launch(opts: MeshOptions): Promise<Mesh> {
+      const mesh = await startMesh(opts);
+      meshes.push(mesh);
+      return mesh;
+    },
+    async connect(mesh: Mesh, node: number, user: string): Promise<TestClient> {
+      const c = await TestClient.connect(mesh.nodes[node]!.url, user);
+      open.push(c);
+      return c;
+    },
+    async stopAll(): Promise<void> {
+      await Promise.all(open.splice(0).map((c) => c.close()));
+      await Promise.all(meshes.splice(0).map((m) => m.stop()));
+    },
+  };
+}
