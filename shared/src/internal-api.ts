@@ -65,7 +65,7 @@ export type ChangeFrame = { added: string[] } | { reset: true };
 /** sv-persist: append messages in direct mode; replies after the database commit, in order. */
 export const ingestRequestSchema = z.object({ messages: z.array(newMessageSchema).min(1).max(10_000) });
 export type IngestRequest = z.infer<typeof ingestRequestSchema>;
-export interface IngestReply { accepted: { id: string; seq: number; ts: number; duplicate: boolean }[] }
+export interface IngestReply { accepted: { id: string; seq: number; ts: number; duplicate: boolean; body?: string }[] }
 
 /**
  * sv-persist, the ingest stream (a WebSocket at ROUTES.persistIngestStream, the upgrade request

@@ -27,6 +27,12 @@ export interface Accepted {
   ts: number;
   /** True when (from, cid) was already stored: id, seq and ts are the original's. */
   duplicate: boolean;
+  /**
+   * With `duplicate`, the original's body when the log knows it (the store does). The repeat is
+   * then delivered as the original: its first delivery may never have happened (the reply to the
+   * first attempt was lost with the node that sent it).
+   */
+  body?: string;
 }
 
 /** A node as discovery knows it: where to forward messages for its users. */

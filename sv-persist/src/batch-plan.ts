@@ -18,6 +18,8 @@ export interface StoredResult {
   ts: number;
   /** True when the row was inserted by this batch (not found already stored). */
   fresh: boolean;
+  /** The stored body, when the row was looked up (found already stored). */
+  body?: string;
 }
 
 export function planBatch(msgs: readonly NewMessage[]): BatchPlan {
@@ -45,6 +47,7 @@ export function resultsInOrder(plan: BatchPlan, stored: readonly StoredResult[])
     if (!r) throw new Error(`no stored row for batch position ${i}`);
     const first = !used.has(i);
     used.add(i);
-    return { id: r.id, seq: r.seq, ts: r.ts, duplicate: !(r.fresh && first) };
+    const duplicate = !(r.fresh && first);
+    return duplicate && r.body !== undefined ? { id: r.id, seq: r.seq, ts: r.ts, duplicate, body: r.body } : { id: r.id, seq: r.seq, ts: r.ts, duplicate };
   });
 }

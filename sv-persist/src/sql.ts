@@ -77,9 +77,10 @@ export const HEADS_FROM_IDS = headsUpsert('(SELECT id, seq, ts, conv, sender, re
 
 /**
  * Stored rows of (sender, cid) pairs $1/$2, with `fresh` when this transaction inserted them
- * (xmin is the inserting transaction).
+ * (xmin is the inserting transaction). The body comes along so that a repeated send can be
+ * delivered as it was stored.
  */
-export const SELECT_BY_SENDER_CID = `SELECT m.id, m.seq, m.ts, m.sender, m.cid,
+export const SELECT_BY_SENDER_CID = `SELECT m.id, m.seq, m.ts, m.sender, m.cid, m.body,
     m.xmin::text = (pg_current_xact_id()::xid)::text AS fresh
   FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, cid) USING (sender, cid)`;
 

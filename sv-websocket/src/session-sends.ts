@@ -30,10 +30,14 @@ export class SessionSends {
       const appended = this.deps.log.append([msg]);
       this.deps.delivery.prefetch(msg);
       const [accepted] = await appended;
-      const { id, seq, ts, duplicate } = accepted!;
+      const { id, seq, ts, duplicate, body } = accepted!;
       this.out.send(ackFrame(msg.cid, accepted!));
-      // A repeated cid was delivered the first time; it is acked again but not re-delivered.
-      if (!duplicate) await this.deps.delivery.deliver({ id, seq, from: msg.from, to: msg.to, cid: msg.cid, body: msg.body, ts }, this.sender.connId);
+      // A repeat the store answered is delivered again, as stored: the node that accepted the first
+      // attempt may have died before delivering it, and recipients drop an id they hold. A repeat
+      // this node remembers (no body) was delivered by this node the first time.
+      if (!duplicate || body !== undefined) {
+        await this.deps.delivery.deliver({ id, seq, from: msg.from, to: msg.to, cid: msg.cid, body: body ?? msg.body, ts }, this.sender.connId);
+      }
     } catch (err) {
       if (err instanceof ERR_QUEUE_FULL) {
         this.admission.countLogQueueFull();

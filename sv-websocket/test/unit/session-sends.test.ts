@@ -24,7 +24,7 @@ describe('ClientSession: sends', () => {
     }]);
   });
 
-  it('acks a repeated cid the log reports as a duplicate, but does not deliver it again', async () => {
+  it('acks a repeated cid this node remembers (no stored body) as the original, and does not deliver it again', async () => {
     const node = new FakeNode();
     node.log.answer = async () => ({ id: 'first-id', seq: 3, ts: 5, duplicate: true });
     const client = node.connect();
@@ -33,6 +33,20 @@ describe('ClientSession: sends', () => {
     await settle();
     assert.deepEqual(client.frames()[1], { type: 'ack', cid: 'c1', id: 'first-id', seq: 3, ts: 5 });
     assert.deepEqual(node.delivery.delivered, []);
+  });
+
+  it('delivers a repeated cid the store answered, as it was stored, under the original id', async () => {
+    const node = new FakeNode();
+    node.log.answer = async () => ({ id: 'first-id', seq: 3, ts: 5, duplicate: true, body: 'as first sent' });
+    const client = node.connect();
+    await client.hello('alice');
+    client.ws.receive(send('c1'));
+    await settle();
+    assert.deepEqual(client.frames()[1], { type: 'ack', cid: 'c1', id: 'first-id', seq: 3, ts: 5 }, 'the ack carries no body');
+    assert.deepEqual(node.delivery.delivered, [{
+      message: { id: 'first-id', seq: 3, from: 'alice', to: 'bob', cid: 'c1', body: 'as first sent', ts: 5 },
+      originConn: client.session.connId,
+    }]);
   });
 
   it('refuses a send past the connection\'s rate limit with rate_limited and its cid', async () => {
