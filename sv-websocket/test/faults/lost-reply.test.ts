@@ -8,32 +8,24 @@ import assert from 'node:assert/strict';
 import { newId } from '@chat/shared/ids';
 import { ROUTES, type IngestReply } from '@chat/shared/internal-api';
 import { signedRequest } from '@chat/shared/testing/internal-requests';
-import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { faultSuite } from '../helpers/fault-suite.ts';
+import { startMesh, TEST_SECRET, uniqueUser } from '../helpers/mesh.ts';
 
 describe('faults: a committed send whose reply was lost', function () {
   this.timeout(90_000);
-  let mesh: Mesh;
-  const clients = clientsOf(() => mesh);
-  before(async function () {
-    this.timeout(180_000);
-    mesh = await startMesh({ nodes: [{}, {}] });
-  });
-  after(async () => {
-    await clients.closeAll();
-    await mesh?.stop();
-  });
+  const suite = faultSuite(() => startMesh({ nodes: [{}, {}] }));
 
   it('a retry of the same cid on another node is acked as the original and delivered live, as stored', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
-    const bob = await clients.connect(1, b);
+    const bob = await suite.connect(1, b);
     // What the first node wrote before it died: committed, never acked, never delivered.
     const first = { id: newId(), from: a, to: b, cid: 'lost-reply', body: 'sent once', ts: Date.now() };
-    const url = `${mesh.persist.url}${ROUTES.persistIngest}`;
+    const url = `${suite.mesh.persist.url}${ROUTES.persistIngest}`;
     const res = await fetch(url, signedRequest(TEST_SECRET, 'POST', url, { messages: [first] }));
     assert.equal(res.status, 200);
     const [stored] = (await res.json() as IngestReply).accepted;
 
-    const alice = await clients.connect(0, a);
+    const alice = await suite.connect(0, a);
     const delivered = bob.next('message', (m) => m.cid === 'lost-reply');
     const ack = await alice.sendMessage(b, 'sent once', 'lost-reply');
     assert.deepEqual([ack.id, ack.seq, ack.ts], [first.id, stored!.seq, first.ts]);
