@@ -19,7 +19,7 @@ interface Store {
 async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise<Store> {
   if (!config.redisUrl) {
     log.info('no REDIS_URL: registry kept in memory (single instance)');
-    const registry = new MemoryRegistry();
+    const registry = new MemoryRegistry({ sweepIntervalMs: config.leaseSweepMs });
     return { registry, close: () => registry.close() };
   }
   const redis = new Redis(config.redisUrl, {
@@ -35,6 +35,7 @@ async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise
   await feed.useRedis(redis, `${config.redisPrefix}changes`);
   const registry = new RedisRegistry(redis, {
     prefix: config.redisPrefix,
+    sweepIntervalMs: config.leaseSweepMs,
     onError: (err) => log.warn({ err }, 'registry cleanup failed'),
   });
   log.info({ prefix: config.redisPrefix }, 'registry on redis');
