@@ -32,7 +32,7 @@ async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise
   });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
   await redis.connect();
-  await feed.useRedis(redis, `${config.redisPrefix}changes`);
+  await feed.useRedis(redis, config.redisPrefix);
   const registry = new RedisRegistry(redis, {
     prefix: config.redisPrefix,
     sweepIntervalMs: config.leaseSweepMs,

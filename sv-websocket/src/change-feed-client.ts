@@ -72,6 +72,6 @@ export class ChangeFeedClient {
     const frame = parseFrame(data) as ChangeFrame | undefined;
     if (typeof frame !== 'object' || frame === null) return void this.ws?.terminate();
     if ('reset' in frame) this.opts.cache.expireAll();
-    else if (Array.isArray(frame.added)) this.opts.cache.invalidateMany(frame.added);
+    else if ('added' in frame && Array.isArray(frame.added)) this.opts.cache.invalidateMany(frame.added);
   }
 }
