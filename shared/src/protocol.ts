@@ -66,10 +66,10 @@ const watchSchema = z.object({
 });
 
 const clientFrameSchema = z.discriminatedUnion('type', [
-  helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema,
+  helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema, watchSchema,
 ]);
 
-const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping']);
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping', 'watch']);
 
 export type Hello = z.infer<typeof helloSchema>;
 export type Send = z.infer<typeof sendSchema>;
