@@ -36,7 +36,8 @@ export class MemoryRegistry implements PresenceRegistry {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly lastSeen: LastSeen;
   private listener: (changes: PresenceState[]) => void = () => {};
-  /** The operation in progress; its transitions are told when it ends. */
+  private inOperation = false;
+  /** The users the operation in progress touched (made at the first touch: most lookups touch none). */
   private scope: TransitionScope | undefined;
 
   constructor(opts: MemoryRegistryOptions = {}) {
@@ -96,7 +97,7 @@ export class MemoryRegistry implements PresenceRegistry {
     const node = this.liveNode(nodeId);
     if (!node) return;
     for (const { user, connId } of add) {
-      this.scope?.touch(user);
+      this.touch(user);
       const previous = node.conns.get(connId);
       if (previous !== undefined && previous !== user) this.unlink(previous, nodeId, connId);
       node.conns.set(connId, user);
@@ -165,18 +166,24 @@ export class MemoryRegistry implements PresenceRegistry {
 
   /** Run one operation; the users it moved online or offline are recorded and told once it ends. */
   private transaction<T>(run: () => T): T {
-    if (this.scope) return run();
-    const scope = (this.scope = new TransitionScope((user) => this.users.has(user)));
+    if (this.inOperation) return run();
+    this.inOperation = true;
     try {
       return run();
     } finally {
+      this.inOperation = false;
+      const changes = this.scope?.changes(this.now()) ?? [];
       this.scope = undefined;
-      const changes = scope.changes(this.now());
       if (changes.length > 0) {
         this.lastSeen.record(changes);
         this.listener(changes);
       }
     }
+  }
+
+  /** Call before changing any entry of `user`. */
+  private touch(user: UserId): void {
+    (this.scope ??= new TransitionScope((u) => this.users.has(u))).touch(user);
   }
 
   /** The node if its lease is live; an expired one is dropped on the spot. */
@@ -194,7 +201,7 @@ export class MemoryRegistry implements PresenceRegistry {
     if (!node) return;
     this.nodes.delete(nodeId);
     for (const user of new Set(node.conns.values())) {
-      this.scope?.touch(user);
+      this.touch(user);
       const byNode = this.users.get(user);
       byNode?.delete(nodeId);
       if (byNode?.size === 0) this.users.delete(user);
@@ -202,7 +209,7 @@ export class MemoryRegistry implements PresenceRegistry {
   }
 
   private unlink(user: UserId, nodeId: NodeId, connId: ConnId): void {
-    this.scope?.touch(user);
+    this.touch(user);
     const byNode = this.users.get(user);
     const conns = byNode?.get(nodeId);
     if (!byNode || !conns) return;
