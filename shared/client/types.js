@@ -49,7 +49,7 @@
 
 /**
  * Frames of nodes that serve presence, typing and read receipts, passed on as they come.
- * @typedef {{ type: 'presence', user: string, online: boolean, last_seen?: number }} PresenceEvent
+ * @typedef {{ type: 'presence', user: string, online: boolean, last_seen: number | null }} PresenceEvent
  * @typedef {{ type: 'typing', from: string }} TypingEvent
  * @typedef {{ type: 'read', by: string, with?: string, room?: string, seq: number }} ReadEvent
  */

@@ -3,7 +3,7 @@
  * Every one is validated on arrival with these schemas; every request carries the cluster secret.
  */
 import { z } from 'zod';
-import { bodySchema, cidSchema, historyPagingParams, limitParam, userIdSchema } from './protocol.ts';
+import { bodySchema, cidSchema, historyPagingParams, limitParam, userIdSchema, type WirePresence } from './protocol.ts';
 
 const idSchema = z.string().min(1).max(64);
 const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
@@ -58,9 +58,26 @@ export interface LookupReply { nodes: Record<string, { nodeId: string; url: stri
 /**
  * sv-discover → node, the change feed (a WebSocket at ROUTES.discoverChanges, upgrade signed like an
  * internal GET): `added` lists users who just got a connection on some node, so a node drops them
- * from its lookup cache; `reset` means changes may have been missed, so the node drops everything.
+ * from its lookup cache; `reset` means changes may have been missed, so the node drops everything
+ * and tells its watch set again; `presence` carries states of users the node watches (answers to
+ * `watch`, and transitions).
  */
-export type ChangeFrame = { added: string[] } | { reset: true };
+export type ChangeFrame = { added: string[] } | { reset: true } | { presence: WirePresence[] };
+
+/** Most users in one `watch` or `unwatch` frame of the change feed. */
+export const FEED_MAX_USERS = 2000;
+const feedUsers = z.array(userIdSchema).min(1).max(FEED_MAX_USERS);
+/**
+ * Node → sv-discover on the change feed: `watch` adds users to the node's watch set (sv-discover
+ * answers their current states), `unwatch` takes them out. sv-discover pushes presence changes of
+ * the users in a node's set, and of no one else.
+ */
+export const feedRequestSchema = z.union([z.object({ watch: feedUsers }), z.object({ unwatch: feedUsers })]);
+export type FeedRequest = z.infer<typeof feedRequestSchema>;
+/** The states a `presence` change frame carries, checked by the node on arrival. */
+export const presenceStatesSchema = z.array(z.object({
+  user: userIdSchema, online: z.boolean(), last_seen: z.number().int().nonnegative().nullable(),
+}));
 
 /** sv-persist: append messages in direct mode; replies after the database commit, in order. */
 export const ingestRequestSchema = z.object({ messages: z.array(newMessageSchema).min(1).max(10_000) });

@@ -12,6 +12,8 @@ export const HISTORY_MAX_LIMIT = 200;
 export const HISTORY_DEFAULT_LIMIT = 50;
 /** The default of the configurable body limit, in characters. */
 export const DEFAULT_MAX_BODY = 4000;
+/** Most users one connection may watch (`watch`). */
+export const MAX_WATCH_USERS = 500;
 
 export type WireErrorCode = 'bad_request' | 'unauthorized' | 'too_large' | 'rate_limited' | 'unavailable';
 
@@ -57,18 +59,24 @@ const sendSchema = z.object({
 const historySchema = oneWay(z.object({ type: z.literal('history'), with: userIdSchema, ...historyPaging }));
 const conversationsSchema = z.object({ type: z.literal('conversations'), limit: limitSchema.optional() });
 const pingSchema = z.object({ type: z.literal('ping') });
+/** The connection's whole watch list: it replaces the previous one; an empty list clears it. */
+const watchSchema = z.object({
+  type: z.literal('watch'),
+  users: z.array(userIdSchema).max(MAX_WATCH_USERS, `at most ${MAX_WATCH_USERS} users`),
+});
 
 const clientFrameSchema = z.discriminatedUnion('type', [
-  helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema,
+  helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema, watchSchema,
 ]);
 
-const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping']);
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping', 'watch']);
 
 export type Hello = z.infer<typeof helloSchema>;
 export type Send = z.infer<typeof sendSchema>;
 export type HistoryRequest = z.infer<typeof historySchema>;
 export type ConversationsRequest = z.infer<typeof conversationsSchema>;
 export type Ping = z.infer<typeof pingSchema>;
+export type Watch = z.infer<typeof watchSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 /** A message as it appears on the wire, inside `history` and `conversations` replies. */
@@ -95,8 +103,15 @@ export interface HistoryReply extends HistoryPage { type: 'history'; with: strin
 export interface ConversationItem { with: string; last: WireMessage }
 export interface ConversationsReply { type: 'conversations'; items: ConversationItem[] }
 export interface Pong { type: 'pong' }
+/**
+ * Whether a user has a connection anywhere in the mesh; `last_seen` is when their last one went
+ * (epoch ms), null while online and for a user never seen. The `presence` frame is this with its
+ * type; the change feed carries the same objects from sv-discover to the nodes.
+ */
+export interface WirePresence { user: string; online: boolean; last_seen: number | null }
+export interface PresenceFrame extends WirePresence { type: 'presence' }
 export interface ErrorFrame { type: 'error'; code: WireErrorCode; message: string; cid?: string }
-export type ServerFrame = Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | ErrorFrame;
+export type ServerFrame = Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | PresenceFrame | ErrorFrame;
 
 /** Human-readable summary of a zod failure: the first issue, with its path. */
 export function describeIssues(error: z.ZodError): string {
@@ -149,6 +164,12 @@ export function toWireMessage(m: WireMessage): WireMessage {
  */
 export function encodeMessageFrame(m: WireMessage): string {
   const frame: MessageFrame = { type: 'message', id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts };
+  return JSON.stringify(frame);
+}
+
+/** The encoded `presence` frame of a user's state: encoded once for every connection watching them. */
+export function encodePresenceFrame(p: WirePresence): string {
+  const frame: PresenceFrame = { type: 'presence', user: p.user, online: p.online, last_seen: p.last_seen };
   return JSON.stringify(frame);
 }
 

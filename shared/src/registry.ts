@@ -27,3 +27,28 @@ export interface Registry {
   removeNode(nodeId: NodeId): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Whether a user has a connection anywhere in the mesh, and since when they have none. */
+export interface PresenceState {
+  user: UserId;
+  online: boolean;
+  /** When the user's last connection went away (epoch ms); null while online and for a user never seen. */
+  lastSeen: number | null;
+}
+
+/**
+ * sv-discover's registries (memory, Redis): a Registry that also knows who is online. A user is
+ * online from the moment their first entry is stored until their last one is gone: removed by
+ * its node, dropped with its node (removeNode, a lease renewed under a new URL), or swept after
+ * its node's lease ran out. Every such change is a transition, told to the one listener of the
+ * registry instance that made it, in order; `lastSeen` is kept for long (Redis: a key with a TTL;
+ * memory: a bounded map).
+ */
+export interface PresenceRegistry extends Registry {
+  /** The current state of each user, in the order asked. One round trip for all users. */
+  presence(users: readonly UserId[]): Promise<PresenceState[]>;
+  /** Hear every transition this instance makes (a later call replaces the listener). */
+  onTransitions(listener: (changes: PresenceState[]) => void): void;
+  /** Drop every node whose lease ran out, with its entries (their users may go offline). */
+  sweep(): number | Promise<number>;
+}

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Registry } from '@chat/shared/registry';
+import type { PresenceRegistry, PresenceState, Registry } from '@chat/shared/registry';
 import type { NodeInfo, UserId } from '@chat/shared/types';
 import { eventually } from './eventually.ts';
 
@@ -19,6 +19,8 @@ export type RegistryFactory = () => Registry | Promise<Registry>;
 /** Shortest lease the HTTP API accepts; used where a test waits for expiry. */
 export const SHORT_LEASE_MS = 1000;
 const LEASE_MS = 60_000;
+/** How far a registry's clock (Redis's, for RedisRegistry) may be from this process's. */
+const CLOCK_SLACK_MS = 1000;
 
 
 function byNode(infos: readonly NodeInfo[] | undefined): NodeInfo[] {
@@ -180,6 +182,151 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       assert.equal(found.size, expected.size);
       for (const [u, infos] of expected) assert.deepEqual(byNode(found.get(u)), byNode(infos), u);
       assert.deepEqual(await registry.lookup([]), new Map());
+    });
+  });
+}
+
+export type PresenceRegistryFactory = () => PresenceRegistry | Promise<PresenceRegistry>;
+
+/**
+ * What sv-discover's registries owe on top of the Registry contract: who is online, when they were
+ * last seen, and one transition per change, told to the listener of the instance that made it.
+ * The factory's registry must not sweep by itself (tests call `sweep()`), so a sweep's transitions
+ * are seen by the test that expects them.
+ */
+export function presenceContract(name: string, factory: PresenceRegistryFactory): void {
+  describe(`PresenceRegistry contract: ${name}`, function () {
+    this.timeout(20_000);
+    const run = randomUUID().slice(0, 8);
+    let seq = 0;
+    let registry: PresenceRegistry;
+    let heard: PresenceState[];
+    const node = (label: string): NodeInfo => ({ nodeId: `${label}-${run}-${++seq}`, url: `http://127.0.0.1:${30_000 + seq}` });
+    const user = (label: string): UserId => `${label}.${run}.${++seq}`;
+    const entry = (u: UserId) => ({ user: u, connId: randomUUID() });
+    const stateOf = async (u: UserId) => (await registry.presence([u]))[0]!;
+    /** The transitions heard since the last call. */
+    const transitions = () => heard.splice(0);
+    /** Assert `changes` are exactly the offline transitions of `users` (any order), stamped between `from` and now. */
+    const assertOffline = (changes: PresenceState[], users: UserId[], from: number) => {
+      assert.deepEqual(changes.map((c) => c.user).sort(), [...users].sort());
+      for (const c of changes) {
+        assert.equal(c.online, false, c.user);
+        assert.ok(c.lastSeen !== null && c.lastSeen >= from - CLOCK_SLACK_MS && c.lastSeen <= Date.now() + CLOCK_SLACK_MS, `${c.user} last seen at ${c.lastSeen}`);
+      }
+    };
+
+    beforeEach(async () => {
+      registry = await factory();
+      heard = [];
+      registry.onTransitions((changes) => heard.push(...changes));
+    });
+    afterEach(async () => {
+      await registry.close();
+    });
+
+    it('answers offline with no last-seen time for users never seen, in the order asked', async () => {
+      const [a, b] = [user('a'), user('b')];
+      assert.deepEqual(await registry.presence([a, b]), [{ user: a, online: false, lastSeen: null }, { user: b, online: false, lastSeen: null }]);
+      assert.deepEqual(await registry.presence([]), []);
+    });
+
+    it('goes online at the first connection and offline, last seen, when the last one is removed', async () => {
+      const [n1, n2] = [node('n'), node('n')];
+      const alice = user('alice');
+      const [c1, c2, c3] = [entry(alice), entry(alice), entry(alice)];
+      await registry.renewLease(n1, LEASE_MS);
+      await registry.renewLease(n2, LEASE_MS);
+      await registry.updateEntries(n1.nodeId, [c1], []);
+      assert.deepEqual(transitions(), [{ user: alice, online: true, lastSeen: null }]);
+      assert.deepEqual(await stateOf(alice), { user: alice, online: true, lastSeen: null });
+      await registry.updateEntries(n1.nodeId, [c2], []);
+      await registry.updateEntries(n2.nodeId, [c3], []);
+      await registry.updateEntries(n1.nodeId, [], [c1.connId, c2.connId]);
+      assert.deepEqual(transitions(), [], 'a connection on another node keeps her online');
+      const from = Date.now();
+      await registry.updateEntries(n2.nodeId, [], [c3.connId]);
+      const changes = transitions();
+      assertOffline(changes, [alice], from);
+      assert.deepEqual(await stateOf(alice), changes[0], 'the state says what the transition said');
+      await registry.updateEntries(n2.nodeId, [entry(alice)], []);
+      assert.deepEqual(transitions(), [{ user: alice, online: true, lastSeen: null }]);
+      assert.deepEqual(await stateOf(alice), { user: alice, online: true, lastSeen: null }, 'online again: no last-seen time');
+    });
+
+    it('makes no transition for a connection added and removed in one update, nor for a removal by a stranger', async () => {
+      const [owner, stranger] = [node('owner'), node('stranger')];
+      const [alice, bob] = [user('alice'), user('bob')];
+      const brief = entry(alice);
+      await registry.renewLease(owner, LEASE_MS);
+      await registry.renewLease(stranger, LEASE_MS);
+      await registry.updateEntries(owner.nodeId, [brief], [brief.connId]);
+      assert.deepEqual(transitions(), []);
+      assert.deepEqual(await stateOf(alice), { user: alice, online: false, lastSeen: null });
+      const kept = entry(bob);
+      await registry.updateEntries(owner.nodeId, [kept], []);
+      transitions();
+      await registry.updateEntries(stranger.nodeId, [], [kept.connId]);
+      assert.deepEqual(transitions(), []);
+      assert.equal((await stateOf(bob)).online, true);
+    });
+
+    it('moves a connection re-added under another user: the old user goes offline, the new one online', async () => {
+      const n1 = node('n');
+      const [alice, bob] = [user('alice'), user('bob')];
+      const conn = entry(alice);
+      await registry.renewLease(n1, LEASE_MS);
+      await registry.updateEntries(n1.nodeId, [conn], []);
+      transitions();
+      const from = Date.now();
+      await registry.updateEntries(n1.nodeId, [{ user: bob, connId: conn.connId }], []);
+      const changes = transitions();
+      assert.deepEqual(changes.filter((c) => c.online), [{ user: bob, online: true, lastSeen: null }]);
+      assertOffline(changes.filter((c) => !c.online), [alice], from);
+    });
+
+    it('takes the users of a removed node offline, except those connected elsewhere', async () => {
+      const [n1, n2] = [node('n'), node('n')];
+      const [alice, bob, carol] = [user('alice'), user('bob'), user('carol')];
+      await registry.renewLease(n1, LEASE_MS);
+      await registry.renewLease(n2, LEASE_MS);
+      await registry.updateEntries(n1.nodeId, [entry(alice), entry(alice), entry(bob), entry(carol)], []);
+      await registry.updateEntries(n2.nodeId, [entry(bob)], []);
+      assert.equal(transitions().length, 3);
+      const from = Date.now();
+      await registry.removeNode(n1.nodeId);
+      assertOffline(transitions(), [alice, carol], from);
+      assert.deepEqual((await registry.presence([bob])).map((s) => s.online), [true]);
+    });
+
+    it('takes the users of a node renewed under a new URL offline, as a new node', async () => {
+      const n1 = node('n');
+      const alice = user('alice');
+      await registry.renewLease(n1, LEASE_MS);
+      await registry.updateEntries(n1.nodeId, [entry(alice)], []);
+      transitions();
+      const from = Date.now();
+      assert.equal(await registry.renewLease({ ...n1, url: 'http://127.0.0.1:1/' }, LEASE_MS), false);
+      assertOffline(transitions(), [alice], from);
+    });
+
+    it('takes the users of an expired lease offline at the sweep, last seen then', async () => {
+      const [short, long] = [node('short'), node('long')];
+      const [alice, bob] = [user('alice'), user('bob')];
+      await registry.renewLease(short, SHORT_LEASE_MS);
+      await registry.renewLease(long, LEASE_MS);
+      await registry.updateEntries(short.nodeId, [entry(alice), entry(bob)], []);
+      await registry.updateEntries(long.nodeId, [entry(bob)], []);
+      transitions();
+      const from = Date.now();
+      await eventually('the short lease expired and was swept', async () => {
+        await registry.sweep();
+        assert.equal((await stateOf(alice)).online, false);
+      });
+      const changes = transitions();
+      assertOffline(changes, [alice], from);
+      assert.deepEqual(await stateOf(alice), changes[0], 'last seen when the sweep took her offline');
+      assert.equal((await stateOf(bob)).online, true, 'bob is still connected on the live node');
     });
   });
 }

@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '@chat/shared/logger';
-import type { Registry } from '@chat/shared/registry';
+import type { PresenceRegistry } from '@chat/shared/registry';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import { ROUTES } from '@chat/shared/internal-api';
 import { errorAnswer } from '@chat/shared/errors';
@@ -13,8 +13,8 @@ import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
 import { registerReadiness } from '@chat/shared/readiness';
 
-/** A registry that can tell whether its store answers (readiness). */
-export interface DiscoverRegistry extends Registry {
+/** A registry that tracks presence and can tell whether its store answers (readiness). */
+export interface DiscoverRegistry extends PresenceRegistry {
   ping(): Promise<void>;
 }
 
@@ -25,7 +25,7 @@ export interface AppDeps {
   logger: Logger;
   /** Readiness waits this long for the registry. @default 2000 */
   readyTimeoutMs?: number;
-  /** Pushes new connections to subscribed nodes (change-feed.ts); served on this app's server. */
+  /** Pushes new connections and presence to subscribed nodes (change-feed.ts); served on this app's server. */
   feed?: ChangeFeed;
 }
 
@@ -79,7 +79,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   const feed = deps.feed;
   if (feed) {
-    feed.serve(app.server, deps.secret);
+    feed.serve(app.server, deps.secret, deps.registry);
     // Before the server closes: its close waits for upgraded sockets too.
     app.addHook('preClose', () => feed.close());
   }

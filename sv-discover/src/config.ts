@@ -7,6 +7,7 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: env.url().optional(),
   REDIS_PREFIX: z.string().min(1).max(64).default('chat:'),
+  LEASE_SWEEP_MS: env.int(500, 50, 60_000),
   LOG_LEVEL: env.logLevel(),
   ...clusterSecretFields,
 });
@@ -20,6 +21,11 @@ export interface Config {
   redisUrl: string | undefined;
   /** Prefix of every Redis key. @default chat: */
   redisPrefix: string;
+  /**
+   * How often nodes whose lease ran out are dropped with their entries: their users go offline
+   * within the lease plus this. @default 500
+   */
+  leaseSweepMs: number;
   logLevel: string;
   /** The cluster secret internal requests must prove. */
   clusterSecret: string;
@@ -36,6 +42,7 @@ export function loadConfig(
     host: c.HOST,
     redisUrl: c.REDIS_URL,
     redisPrefix: c.REDIS_PREFIX,
+    leaseSweepMs: c.LEASE_SWEEP_MS,
     logLevel: c.LOG_LEVEL,
     clusterSecret: resolveClusterSecret(c),
   });

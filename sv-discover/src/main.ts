@@ -19,7 +19,7 @@ interface Store {
 async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise<Store> {
   if (!config.redisUrl) {
     log.info('no REDIS_URL: registry kept in memory (single instance)');
-    const registry = new MemoryRegistry();
+    const registry = new MemoryRegistry({ sweepIntervalMs: config.leaseSweepMs });
     return { registry, close: () => registry.close() };
   }
   const redis = new Redis(config.redisUrl, {
@@ -32,9 +32,10 @@ async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise
   });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
   await redis.connect();
-  await feed.useRedis(redis, `${config.redisPrefix}changes`);
+  await feed.useRedis(redis, config.redisPrefix);
   const registry = new RedisRegistry(redis, {
     prefix: config.redisPrefix,
+    sweepIntervalMs: config.leaseSweepMs,
     onError: (err) => log.warn({ err }, 'registry cleanup failed'),
   });
   log.info({ prefix: config.redisPrefix }, 'registry on redis');

@@ -7,12 +7,15 @@
  * Lookup is two round trips whatever the number of users: one pipeline of SMEMBERS, one MGET of
  * the leases of the nodes found; entries of dead nodes are filtered out, and those nodes purged
  * in the background.
+ *
+ * Presence: every script returns the transitions it made (registry-redis-scripts.ts), which go to
+ * the listener of the instance that ran it; `presence` reads all users in one pipeline.
  */
 import type { Redis } from 'ioredis';
-import type { ConnEntry, Registry } from '@chat/shared/registry';
+import type { ConnEntry, PresenceRegistry, PresenceState } from '@chat/shared/registry';
 import type { ConnId, NodeId, NodeInfo, UserId } from '@chat/shared/types';
 import { assertTtl } from './lease.ts';
-import { PURGE_NODE, RENEW_LEASE, SWEEP, UPDATE_ENTRIES } from './registry-redis-scripts.ts';
+import { LAST_SEEN_TTL_MS, PURGE_NODE, RENEW_LEASE, SWEEP, UPDATE_ENTRIES } from './registry-redis-scripts.ts';
 
 export interface RedisRegistryOptions {
   /** Prefix of every key, e.g. `chat:`. */
@@ -23,12 +26,12 @@ export interface RedisRegistryOptions {
   onError?: (err: unknown) => void;
 }
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
+type Script = (...args: (string | number)[]) => Promise<(string | number)[]>;
 interface Scripts { chatRegRenew: Script; chatRegUpdate: Script; chatRegPurge: Script; chatRegSweep: Script }
 
 const SWEEP_BATCH = 100;
 
-export class RedisRegistry implements Registry {
+export class RedisRegistry implements PresenceRegistry {
   private readonly prefix: string;
   private readonly scripts: Scripts;
   private readonly pending = new Set<Promise<unknown>>();
@@ -36,6 +39,7 @@ export class RedisRegistry implements Registry {
   private readonly purging = new Set<NodeId>();
   private readonly onError: (err: unknown) => void;
   private readonly timer: NodeJS.Timeout | undefined;
+  private listener: (changes: PresenceState[]) => void = () => {};
 
   constructor(private readonly redis: Redis, opts: RedisRegistryOptions) {
     // Keys built inside the scripts would miss ioredis's own prefix: one prefix, ours.
@@ -57,16 +61,16 @@ export class RedisRegistry implements Registry {
 
   async renewLease(node: NodeInfo, ttlMs: number): Promise<boolean> {
     assertTtl(ttlMs);
-    const known = await this.scripts.chatRegRenew.call(this.redis, ...this.nodeKeys(node.nodeId), node.url, ttlMs, node.nodeId, this.userPrefix);
+    const known = await this.run(this.scripts.chatRegRenew, this.nodeKeys(node.nodeId), node.url, ttlMs, node.nodeId);
     return known === 1;
   }
 
   async updateEntries(nodeId: NodeId, add: readonly ConnEntry[], remove: readonly ConnId[]): Promise<void> {
     if (add.length === 0 && remove.length === 0) return;
-    const args: string[] = [nodeId, this.userPrefix, String(add.length)];
+    const args: string[] = [nodeId, String(add.length)];
     for (const { user, connId } of add) args.push(user, connId);
     args.push(...remove);
-    await this.scripts.chatRegUpdate.call(this.redis, ...this.nodeKeys(nodeId), ...args);
+    await this.run(this.scripts.chatRegUpdate, this.nodeKeys(nodeId), ...args);
   }
 
   async lookup(users: readonly UserId[]): Promise<Map<UserId, NodeInfo[]>> {
@@ -111,6 +115,23 @@ export class RedisRegistry implements Registry {
     await this.purge(nodeId, true);
   }
 
+  async presence(users: readonly UserId[]): Promise<PresenceState[]> {
+    if (users.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const user of users) pipeline.exists(this.userPrefix + user).get(this.seenPrefix + user);
+    const replies = (await pipeline.exec()) ?? [];
+    return users.map((user, i) => {
+      const [[existsErr, exists], [seenErr, seen]] = [replies[2 * i] ?? [null, 0], replies[2 * i + 1] ?? [null, null]];
+      if (existsErr || seenErr) throw existsErr ?? seenErr;
+      const online = exists === 1;
+      return { user, online, lastSeen: online || typeof seen !== 'string' ? null : Number(seen) };
+    });
+  }
+
+  onTransitions(listener: (changes: PresenceState[]) => void): void {
+    this.listener = listener;
+  }
+
   /** Stops the sweep and waits for background cleanups; the client belongs to the caller. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -126,9 +147,7 @@ export class RedisRegistry implements Registry {
   async sweep(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = Number(await this.scripts.chatRegSweep.call(
-        this.redis, this.prefix + 'nodes', this.prefix + 'lease:', this.prefix + 'conns:', this.userPrefix, SWEEP_BATCH,
-      ));
+      const n = Number(await this.run(this.scripts.chatRegSweep, [this.prefix + 'nodes'], this.prefix + 'lease:', this.prefix + 'conns:', SWEEP_BATCH));
       total += n;
       if (n < SWEEP_BATCH) return total;
     }
@@ -147,7 +166,14 @@ export class RedisRegistry implements Registry {
   }
 
   private purge(nodeId: NodeId, force: boolean): Promise<unknown> {
-    return this.scripts.chatRegPurge.call(this.redis, ...this.nodeKeys(nodeId), nodeId, this.userPrefix, force ? '1' : '0');
+    return this.run(this.scripts.chatRegPurge, this.nodeKeys(nodeId), nodeId, force ? '1' : '0');
+  }
+
+  /** Run a script with the presence arguments every script takes; tell its transitions, return its own result. */
+  private async run(script: Script, keys: readonly string[], ...args: (string | number)[]): Promise<string | number> {
+    const [first, ...pairs] = await script.call(this.redis, ...keys, this.userPrefix, this.seenPrefix, LAST_SEEN_TTL_MS, ...args);
+    if (pairs.length > 0) this.listener(decodeTransitions(pairs));
+    return first!;
   }
 
   private track(p: Promise<unknown>): void {
@@ -159,6 +185,10 @@ export class RedisRegistry implements Registry {
     return this.prefix + 'user:';
   }
 
+  private get seenPrefix(): string {
+    return this.prefix + 'seen:';
+  }
+
   private leaseKey(nodeId: NodeId): string {
     return `${this.prefix}lease:${nodeId}`;
   }
@@ -166,4 +196,15 @@ export class RedisRegistry implements Registry {
   private nodeKeys(nodeId: NodeId): [string, string, string] {
     return [this.leaseKey(nodeId), `${this.prefix}conns:${nodeId}`, this.prefix + 'nodes'];
   }
+}
+
+/** A script's transitions: pairs of user and "on" or the last-seen time. */
+function decodeTransitions(pairs: readonly (string | number)[]): PresenceState[] {
+  const out: PresenceState[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const user = String(pairs[i]);
+    const state = String(pairs[i + 1]);
+    out.push(state === 'on' ? { user, online: true, lastSeen: null } : { user, online: false, lastSeen: Number(state) });
+  }
+  return out;
 }

@@ -1,19 +1,23 @@
 /**
- * Subscribes to sv-discover's change feed (sv-discover/src/change-feed.ts) and keeps the lookup
- * cache in step: long-lived answers while connected, every pushed user dropped at once, and back
- * to the short lifetime the moment the feed is lost. Reconnects every
- * `retryMs`, trying the discovery URLs in turn.
+ * Subscribes to sv-discover's change feed (sv-discover/src/change-feed.ts). It keeps the lookup
+ * cache in step, when the node lets the feed extend its answers: long-lived answers while
+ * connected, every pushed user dropped at once, and back to the short lifetime the moment the feed
+ * is lost. And it carries presence both ways for PresenceWatch (presence-watch.ts): the node's
+ * watch set out, states in. Reconnects every `retryMs`, trying the discovery URLs in turn.
  */
 import type { RawData, WebSocket } from 'ws';
-import { ROUTES, type ChangeFrame } from '@chat/shared/internal-api';
+import { presenceStatesSchema, ROUTES, type ChangeFrame } from '@chat/shared/internal-api';
 import { openInternalWebSocket, parseFrame } from '@chat/shared/internal-websocket';
 import type { Logger } from '@chat/shared/logger';
 import type { LookupCache } from './lookup-cache.ts';
+import type { PresenceWatch } from './presence-watch.ts';
 
 export interface ChangeFeedClientOptions {
   discoverUrls: readonly string[];
   secret: string;
-  cache: LookupCache;
+  /** The cache the feed keeps in step; none when lookups do not rely on the feed (LOOKUP_CACHE_PUSHED_MS=0). */
+  cache: LookupCache | undefined;
+  presence: Pick<PresenceWatch, 'feedOpened' | 'feedClosed' | 'resubscribe' | 'received'>;
   logger: Logger;
   /** Wait before connecting again. @default 1000 */
   retryMs?: number;
@@ -36,7 +40,8 @@ export class ChangeFeedClient {
     this.stopped = true;
     clearTimeout(this.timer);
     this.ws?.close(1000, 'node shutting down');
-    this.opts.cache.setPushed(false);
+    this.opts.cache?.setPushed(false);
+    this.opts.presence.feedClosed();
   }
 
   private connect(): void {
@@ -45,9 +50,10 @@ export class ChangeFeedClient {
     const ws = openInternalWebSocket(url, ROUTES.discoverChanges, this.opts.secret, { timeoutMs: 5000, maxPayload: 16 * 1024 * 1024 });
     this.ws = ws;
     ws.on('open', () => {
-      this.opts.cache.setPushed(true);
-      if (!this.wasConnected) this.opts.logger.info({ url }, 'change feed connected: lookups cached until a push');
+      this.opts.cache?.setPushed(true);
+      if (!this.wasConnected) this.opts.logger.info({ url }, 'change feed connected: lookups cached until a push, presence followed');
       this.wasConnected = true;
+      this.opts.presence.feedOpened({ send: (frame) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame)); } });
     });
     ws.on('message', (data: RawData) => this.onFrame(data));
     ws.on('error', () => undefined); // 'close' follows
@@ -58,8 +64,9 @@ export class ChangeFeedClient {
     ws.on('close', () => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      this.opts.cache.setPushed(false);
-      if (this.wasConnected && !this.stopped) this.opts.logger.warn({ url }, 'change feed lost: lookups cached briefly until it is back');
+      this.opts.cache?.setPushed(false);
+      this.opts.presence.feedClosed();
+      if (this.wasConnected && !this.stopped) this.opts.logger.warn({ url }, 'change feed lost: lookups cached briefly and presence paused until it is back');
       this.wasConnected = false;
       if (!this.stopped) {
         this.timer = setTimeout(() => this.connect(), this.opts.retryMs ?? 1000);
@@ -71,7 +78,15 @@ export class ChangeFeedClient {
   private onFrame(data: RawData): void {
     const frame = parseFrame(data) as ChangeFrame | undefined;
     if (typeof frame !== 'object' || frame === null) return void this.ws?.terminate();
-    if ('reset' in frame) this.opts.cache.expireAll();
-    else if (Array.isArray(frame.added)) this.opts.cache.invalidateMany(frame.added);
+    if ('reset' in frame) {
+      this.opts.cache?.expireAll();
+      this.opts.presence.resubscribe();
+    } else if ('added' in frame && Array.isArray(frame.added)) {
+      this.opts.cache?.invalidateMany(frame.added);
+    } else if ('presence' in frame) {
+      const states = presenceStatesSchema.safeParse(frame.presence);
+      if (!states.success) return void this.ws?.terminate();
+      this.opts.presence.received(states.data);
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * One client connection, from upgrade to close. The session routes each frame by its type to the
  * part that handles it: the handshake (session-handshake.ts) until `welcome`, then sends
- * (session-sends.ts, admitted by send-admission.ts) and queries (session-queries.ts); every frame
+ * (session-sends.ts, admitted by send-admission.ts), queries (session-queries.ts) and watch
+ * lists (session-watch.ts); every frame
  * to the client leaves through the socket writer (socket-writer.ts). Bad input gets an `error`
  * frame and leaves the connection usable; nothing a client sends can throw out of here.
  */
@@ -18,6 +19,7 @@ import type { SessionDeps } from './session-deps.ts';
 import { SessionHandshake } from './session-handshake.ts';
 import { SessionQueries } from './session-queries.ts';
 import { SessionSends } from './session-sends.ts';
+import { SessionWatch } from './session-watch.ts';
 import { SocketWriter } from './socket-writer.ts';
 
 /** The parts of a connection whose user is proven: what the frame handlers act on. */
@@ -26,6 +28,7 @@ interface OpenSession {
   admission: SendAdmission;
   sends: SessionSends;
   queries: SessionQueries;
+  watch: SessionWatch;
 }
 
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
@@ -37,6 +40,7 @@ const HANDLERS: { [T in ClientFrame['type']]: (session: OpenSession, frame: Fram
   history: (s, frame) => s.queries.history(frame),
   conversations: (s, frame) => s.queries.conversations(frame),
   ping: (s) => s.out.send({ type: 'pong' }),
+  watch: (s, frame) => s.watch.watch(frame),
 };
 
 export class ClientSession {
@@ -89,6 +93,7 @@ export class ClientSession {
       admission,
       sends: new SessionSends(self, this.out, admission, this.deps),
       queries: new SessionQueries(self, this.out, this.deps),
+      watch: new SessionWatch(self, this.out, admission, this.deps),
     };
   }
 
@@ -109,6 +114,7 @@ export class ClientSession {
     if (!this.handshake.end()) return;
     this.deps.metrics.connections.dec();
     this.open?.admission.release();
+    this.open?.watch.release();
   }
 }
 

@@ -98,3 +98,16 @@ function registerForwardFaultMetrics(registry: Registry, sources: Parameters<typ
     },
   });
 }
+
+/** Presence: the users this node's connections watch, and the states discovery pushed for them. */
+export function registerPresenceMetrics(registry: Registry, sources: { changesReceived: () => number; watchedUsers: () => number }): void {
+  new Counter({
+    name: 'chat_presence_changes_received_total',
+    help: 'Presence states discovery sent this node (answers to its watch set and changes of watched users; none when nobody here watches)',
+    registers: [registry], collect() { this.reset(); this.inc(sources.changesReceived()); },
+  });
+  new Gauge({
+    name: 'chat_presence_watched_users', help: 'Users the connections of this node watch (the union of their watch lists)',
+    registers: [registry], collect() { this.set(sources.watchedUsers()); },
+  });
+}

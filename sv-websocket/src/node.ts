@@ -1,7 +1,7 @@
 /**
  * One sv-websocket node wired from its config: discovery and the lookup cache (with its change
- * feed), forwarding and delivery, the message log (direct or Kafka), presence, metrics, and the
- * app. `listen` serves and joins the mesh; `stop` leaves it in an order that loses nothing acked.
+ * feed), forwarding and delivery, the message log (direct or Kafka), presence (the node's entries,
+ * and the users its connections watch), metrics, and the app. `listen` serves and joins the mesh; `stop` leaves it in an order that loses nothing acked.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -22,8 +22,9 @@ import { LocalConnections } from './local-connections.ts';
 import { LookupCache } from './lookup-cache.ts';
 import { DirectMessageLog } from './message-log-direct.ts';
 import { KafkaMessageLog } from './message-log-kafka.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, registerPresenceMetrics } from './metrics.ts';
 import { Presence } from './presence.ts';
+import { PresenceWatch } from './presence-watch.ts';
 import { RecentSendsLog } from './recent-sends.ts';
 import { HttpRegistry } from './registry-http.ts';
 
@@ -53,10 +54,13 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
   const registry = new HttpRegistry(client, config.discoverUrls);
   const local = new LocalConnections();
   const cache = new LookupCache(registry, { ttlMs: config.lookupCacheMs, maxEntries: LOOKUP_CACHE_MAX_USERS, pushedTtlMs: config.lookupCachePushedMs });
-  const feed = config.lookupCachePushedMs > 0
-    ? new ChangeFeedClient({ discoverUrls: config.discoverUrls, secret: config.clusterSecret, cache, logger: logger.child({ module: 'change-feed' }) })
-    : undefined;
-  feed?.start();
+  const watches = new PresenceWatch();
+  // The feed carries presence whatever the cache does; LOOKUP_CACHE_PUSHED_MS=0 keeps lookups off it.
+  const feed = new ChangeFeedClient({
+    discoverUrls: config.discoverUrls, secret: config.clusterSecret, logger: logger.child({ module: 'change-feed' }),
+    cache: config.lookupCachePushedMs > 0 ? cache : undefined, presence: watches,
+  });
+  feed.start();
   const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }),
     config.forwardTransport === 'stream' ? { secret: config.clusterSecret } : undefined, { onPeerDown: (peer) => cache.dropNode(peer) });
   const delivery = new Delivery(nodeId, local, cache, forwarder, {
@@ -79,6 +83,7 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
     retriesParked: () => delivery.parked,
     retriesDropped: () => delivery.retriesDropped,
   });
+  registerPresenceMetrics(metrics.registry, { changesReceived: () => watches.changesReceived, watchedUsers: () => watches.watchedUsers });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };
   const kafkaMode = config.kafkaBrokers.length > 0;
@@ -90,7 +95,7 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
   const app = buildApp({
     nodeId,
     auth: createAuthenticator(config.authMode, config.authSecret),
-    local, presence, log, delivery, metrics, logger, failures,
+    local, presence, watches, log, delivery, metrics, logger, failures,
     history: new HistoryClient(client, config.persistUrls),
     limits: config,
     clusterSecret: config.clusterSecret,
@@ -129,7 +134,7 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
       await forwarder.idle();
       forwarder.close();
       await presence.stop();
-      feed?.stop();
+      feed.stop();
       await client.close();
       failures.close();
     },

@@ -12,12 +12,16 @@ import type { LocalConnections } from './local-connections.ts';
 
 type EntryOp = { add: ConnEntry } | { remove: ConnId };
 const RESYNC_CHUNK = 5000;
+/** Failed removals kept for the next resync; past it the oldest are given up (their entries live as long as the node's lease). */
+const MAX_FAILED_REMOVALS = 100_000;
 
 export class Presence {
   private readonly ops: NaturalBatcher<EntryOp, void>;
   private timer: NodeJS.Timeout | undefined;
   private needsResync = true;
   private heartbeatRunning = false;
+  /** Removals discovery may not have applied: sent again at the next resync. */
+  private readonly failedRemovals = new Set<ConnId>();
 
   constructor(
     private readonly registry: Registry,
@@ -35,7 +39,7 @@ export class Presence {
         try {
           await this.registry.updateEntries(this.node.nodeId, add, remove);
         } catch (err) {
-          this.needsResync = true;
+          this.removalFailed(remove);
           this.logger.warn({ err }, 'discovery update failed; will resync on next heartbeat');
         }
         return batch.map(() => undefined);
@@ -56,7 +60,7 @@ export class Presence {
   }
 
   removed(connId: ConnId): void {
-    void this.ops.push({ remove: connId }).catch(() => void (this.needsResync = true));
+    void this.ops.push({ remove: connId }).catch(() => this.removalFailed([connId]));
   }
 
   /** Renew the lease; re-add all entries when discovery did not know us or an update failed. */
@@ -67,7 +71,7 @@ export class Presence {
       const known = await this.registry.renewLease(this.node, this.leaseMs);
       if (!known || this.needsResync) {
         this.needsResync = false;
-        await this.resync();
+        await this.resync(known);
       }
     } catch (err) {
       this.needsResync = true;
@@ -88,7 +92,29 @@ export class Presence {
     }
   }
 
-  private async resync(): Promise<void> {
+  private removalFailed(connIds: readonly ConnId[]): void {
+    this.needsResync = true;
+    for (const connId of connIds) {
+      this.failedRemovals.add(connId);
+      if (this.failedRemovals.size > MAX_FAILED_REMOVALS) this.failedRemovals.delete(this.failedRemovals.values().next().value!);
+    }
+  }
+
+  /** Re-add every local connection; when discovery still held the node, remove what failed to go before. */
+  private async resync(known: boolean): Promise<void> {
+    const retried = known ? [...this.failedRemovals] : []; // a forgotten node's entries are gone already
+    this.failedRemovals.clear();
+    try {
+      await this.readdAll();
+      for (let i = 0; i < retried.length; i += RESYNC_CHUNK) await this.registry.updateEntries(this.node.nodeId, [], retried.slice(i, i + RESYNC_CHUNK));
+    } catch (err) {
+      this.removalFailed(retried);
+      throw err;
+    }
+    if (retried.length > 0) this.logger.info({ removals: retried.length }, 'removals discovery missed sent again');
+  }
+
+  private async readdAll(): Promise<void> {
     let chunk: ConnEntry[] = [];
     for (const conn of this.local.all()) {
       chunk.push({ user: conn.user, connId: conn.connId });

@@ -12,12 +12,15 @@ import type { HistoryClient } from './history-client.ts';
 import type { LocalConnections } from './local-connections.ts';
 import type { Metrics } from './metrics.ts';
 import type { Presence } from './presence.ts';
+import type { PresenceWatch } from './presence-watch.ts';
 import type { UserRateLimits } from './rate-limiter.ts';
 
 /** Discovery entries of the node's connections. */
 export type SessionPresence = Pick<Presence, 'added' | 'removed'>;
 /** Delivery of accepted messages, and whether the node can take more. */
 export type SessionDelivery = Pick<Delivery, 'saturated' | 'pending' | 'prefetch' | 'deliver'>;
+/** The node's watch lists: what each connection watches, and the presence frames it gets. */
+export type SessionWatches = Pick<PresenceWatch, 'replace' | 'release'>;
 /** Stored history and conversation lists. */
 export type SessionHistory = Pick<HistoryClient, 'history' | 'conversations'>;
 
@@ -46,6 +49,7 @@ export interface SessionDeps {
   log: MessageLog;
   delivery: SessionDelivery;
   history: SessionHistory;
+  watches: SessionWatches;
   metrics: Metrics;
   logger: Logger;
   /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { ERR_BAD_FRAME, ERR_QUEUE_FULL, errorAnswer } from '../../src/errors.ts';
 import {
-  ackFrame, encodeMessageFrame, errorFrame, historyPagingParams, parseClientFrame, toWireMessage, type WireMessage,
+  ackFrame, encodeMessageFrame, encodePresenceFrame, errorFrame, historyPagingParams, parseClientFrame, toWireMessage, type WireMessage,
 } from '../../src/protocol.ts';
 
 const code = (raw: string, maxBody?: number) => {
@@ -27,6 +27,9 @@ describe('parseClientFrame', () => {
     { type: 'conversations' },
     { type: 'ping' },
     { type: 'ping', extra: 'ignored' },
+    { type: 'watch', users: [] },
+    { type: 'watch', users: ['bob', 'bob'] },
+    { type: 'watch', users: Array.from({ length: 500 }, (_, i) => `u${i}`) },
   ];
   for (const frame of valid) {
     it(`accepts ${j(frame).slice(0, 60)}`, () => assert.equal(code(j(frame)), 'ok'));
@@ -53,6 +56,10 @@ describe('parseClientFrame', () => {
     [j({ type: 'history', with: 'bob', before: 5, after: 2 }), 'bad_request'],
     [j({ type: 'history' }), 'bad_request'],
     [j({ type: 'hello', token: 5 }), 'bad_request'],
+    [j({ type: 'watch' }), 'bad_request'],
+    [j({ type: 'watch', users: 'bob' }), 'bad_request'],
+    [j({ type: 'watch', users: ['b o b'] }), 'bad_request'],
+    [j({ type: 'watch', users: Array.from({ length: 501 }, (_, i) => `u${i}`) }), 'bad_request'],
     ['{"type":"send","to":"bob","body":"x","cid":"c","__proto__":{"polluted":1}}', 'ok'],
   ];
   for (const [raw, expected] of invalid) {
@@ -125,6 +132,11 @@ describe('frame builders', () => {
   it('acks with the cid and the id, seq and ts the log gave', () => {
     const accepted = { id: 'm1', seq: 3, ts: 7, duplicate: true };
     assert.equal(JSON.stringify(ackFrame('c1', accepted)), '{"type":"ack","cid":"c1","id":"m1","seq":3,"ts":7}');
+  });
+
+  it('encodes a presence frame with its fields in wire order, whatever extra the state carries', () => {
+    const state = { last_seen: 12, online: false, user: 'bob', extra: 1 };
+    assert.equal(encodePresenceFrame(state), '{"type":"presence","user":"bob","online":false,"last_seen":12}');
   });
 
   it('describes a bad request and hides an outage in an error frame, with the cid when given', () => {

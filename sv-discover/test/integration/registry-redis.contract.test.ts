@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { registryContract } from '@chat/shared/testing/registry-contract';
+import { presenceContract, registryContract } from '@chat/shared/testing/registry-contract';
 import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
 import { RedisRegistry } from '../../src/registry-redis.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
@@ -14,4 +14,5 @@ describe('RedisRegistry on a real redis-server', () => {
   });
 
   registryContract('RedisRegistry', () => new RedisRegistry(redis, { prefix: uniqueRedisPrefix('contract'), sweepIntervalMs: 0 }));
+  presenceContract('RedisRegistry', () => new RedisRegistry(redis, { prefix: uniqueRedisPrefix('presence'), sweepIntervalMs: 0 }));
 });

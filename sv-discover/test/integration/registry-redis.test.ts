@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { uniqueRedisPrefix } from '@chat/shared/testing/redis';
 import { eventually } from '@chat/shared/testing/eventually';
+import type { PresenceState } from '@chat/shared/registry';
 import { RedisRegistry } from '../../src/registry-redis.ts';
 import { connectTestRedis, keysUnder } from '../helpers/redis.ts';
 
@@ -51,6 +52,10 @@ describe('RedisRegistry specifics', () => {
     assert.ok((await redis.pttl(`${prefix}reg:lease:n1`)) > 50_000);
     assert.deepEqual(await redis.hgetall(`${prefix}reg:conns:n1`), { c1: 'alice' });
     assert.deepEqual(await redis.smembers(`${prefix}reg:user:alice`), ['n1|c1']);
+    await a.updateEntries('n1', [], ['c1']);
+    assert.deepEqual(await keysUnder(redis, prefix), [`${prefix}reg:lease:n1`, `${prefix}reg:nodes`, `${prefix}reg:seen:alice`]);
+    assert.match(await redis.get(`${prefix}reg:seen:alice`) ?? '', /^\d{13}$/, 'last seen in epoch ms');
+    assert.ok((await redis.pttl(`${prefix}reg:seen:alice`)) > 29 * 24 * 3600 * 1000, 'kept for about 30 days');
   });
 
   it('cleans up a dead node lazily when a lookup meets it', async () => {
@@ -59,11 +64,15 @@ describe('RedisRegistry specifics', () => {
     await a.updateEntries('n1', [{ user: 'alice', connId: 'c1' }, { user: 'bob', connId: 'c2' }], []);
     await a.updateEntries('n2', [{ user: 'bob', connId: 'c3' }], []);
     await redis.del(`${prefix}reg:lease:n1`); // the lease runs out
+    const heard: PresenceState[] = [];
+    a.onTransitions((changes) => heard.push(...changes));
     assert.equal((await a.lookup(['alice'])).has('alice'), false);
     await a.settled();
     assert.deepEqual(await keysUnder(redis, prefix), [
-      `${prefix}reg:conns:n2`, `${prefix}reg:lease:n2`, `${prefix}reg:nodes`, `${prefix}reg:user:bob`,
+      `${prefix}reg:conns:n2`, `${prefix}reg:lease:n2`, `${prefix}reg:nodes`, `${prefix}reg:seen:alice`, `${prefix}reg:user:bob`,
     ]);
+    assert.deepEqual(heard.map((c) => [c.user, c.online]), [['alice', false]], 'the cleanup told that alice went offline');
+    assert.equal(await redis.get(`${prefix}reg:seen:alice`), String(heard[0]!.lastSeen));
     assert.deepEqual(await redis.smembers(`${prefix}reg:user:bob`), ['n2|c3']);
   });
 
@@ -76,7 +85,9 @@ describe('RedisRegistry specifics', () => {
     await a.renewLease(n1, 60_000);
     await eventually('the short leases expired', async () => assert.equal(await redis.exists(`${prefix}reg:lease:gone-149`), 0));
     assert.equal(await b.sweep(), 150);
-    assert.deepEqual(await keysUnder(redis, prefix), [`${prefix}reg:lease:n1`, `${prefix}reg:nodes`]);
+    const keys = await keysUnder(redis, prefix);
+    assert.deepEqual(keys.filter((k) => !k.startsWith(`${prefix}reg:seen:`)), [`${prefix}reg:lease:n1`, `${prefix}reg:nodes`]);
+    assert.equal(keys.length, 152, "one last-seen key per swept user");
     assert.deepEqual(await redis.zrange(`${prefix}reg:nodes`, 0, -1), ['n1']);
   });
 

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 describe('sv-discover config', () => {
   it('has working defaults with nothing set', () => {
     assert.deepEqual(loadConfig({}, []), {
-      port: 3000, host: '127.0.0.1', redisUrl: undefined, redisPrefix: 'chat:', logLevel: 'info', clusterSecret: DEV_CLUSTER_SECRET,
+      port: 3000, host: '127.0.0.1', redisUrl: undefined, redisPrefix: 'chat:', leaseSweepMs: 500, logLevel: 'info', clusterSecret: DEV_CLUSTER_SECRET,
     });
   });
 
@@ -14,13 +14,14 @@ describe('sv-discover config', () => {
     assert.equal(c.port, 4001);
     assert.equal(c.redisUrl, 'redis://127.0.0.1:6380');
     assert.equal(c.redisPrefix, 'x:');
+    assert.equal(loadConfig({ LEASE_SWEEP_MS: '250' }, []).leaseSweepMs, 250);
     assert.equal(c.clusterSecret, 's'.repeat(16));
   });
 
   it('reports every bad variable in one error', () => {
-    assert.throws(() => loadConfig({ PORT: 'abc', REDIS_URL: 'not a url', LOG_LEVEL: 'loud' }, []), (err: Error & { code?: string }) => {
+    assert.throws(() => loadConfig({ PORT: 'abc', REDIS_URL: 'not a url', LOG_LEVEL: 'loud', LEASE_SWEEP_MS: '0' }, []), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'CHAT_ERR_CONFIG');
-      for (const name of ['PORT', 'REDIS_URL', 'LOG_LEVEL']) assert.match(err.message, new RegExp(name));
+      for (const name of ['PORT', 'REDIS_URL', 'LOG_LEVEL', 'LEASE_SWEEP_MS']) assert.match(err.message, new RegExp(name));
       return true;
     });
   });

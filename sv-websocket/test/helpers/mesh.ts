@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { startService, type ServiceProcess } from '@chat/shared/testing/processes';
 import { createTestDatabase } from '@chat/shared/local-postgres';
+import { startTestRedis } from '@chat/shared/testing/redis';
 import { TestClient } from '@chat/shared/protocol-client';
 
 export const TEST_SECRET = 'test-cluster-secret-0123456789';
@@ -83,6 +84,15 @@ export async function startMesh(opts: MeshOptions | Record<string, string>[]): P
       await Promise.all([...discovers, ...persisters].map((p) => p.stop()));
     },
   };
+}
+
+/**
+ * A mesh on either registry: in memory (one sv-discover), or on Redis with two sv-discover
+ * instances, where node i starts at instance i mod 2, so what one node registers reaches a node
+ * following the other instance through Redis.
+ */
+export async function startRegistryMesh(engine: 'memory' | 'redis', nodes: Record<string, string>[]): Promise<Mesh> {
+  return engine === 'memory' ? startMesh({ nodes }) : startMesh({ nodes, redisUrl: await startTestRedis(), discovers: 2 });
 }
 
 /** A user name unique to this run, so tests never see each other's conversations. */

@@ -17,6 +17,7 @@ import { ClientSession } from '../../src/client-session.ts';
 import type { ClientWebSocket, CorkableStream } from '../../src/client-websocket.ts';
 import { LocalConnections } from '../../src/local-connections.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { PresenceWatch } from '../../src/presence-watch.ts';
 import { UserRateLimits } from '../../src/rate-limiter.ts';
 import type { SessionDeps, SessionDelivery, SessionHistory, SessionLimits, SessionPresence } from '../../src/session-deps.ts';
 
@@ -167,6 +168,8 @@ export class FakeNode {
   readonly log = new FakeLog();
   readonly delivery = new FakeDelivery();
   readonly history = new FakeHistory();
+  /** The real watch lists, with no feed: a state reaches them only when a test calls `received`. */
+  readonly watches = new PresenceWatch();
   readonly metrics: Metrics = createMetrics({
     local: () => 0, forwarded: () => 0, cacheHits: () => 0, cacheMisses: () => 0, cacheInvalidations: () => 0,
     forwardPeers: () => 0, deliveriesPending: () => 0, logBacklogMs: () => 0,
@@ -181,7 +184,7 @@ export class FakeNode {
     const all = { ...TEST_LIMITS, ...limits };
     this.deps = {
       nodeId: 'node-1', auth: createAuthenticator('dev', undefined), local: this.local, presence: this.presence, log: this.log,
-      delivery: this.delivery, history: this.history, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
+      delivery: this.delivery, history: this.history, watches: this.watches, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
       userLimits: new UserRateLimits(all.userRateLimitPerSec, all.userRateLimitBurst),
     };
   }

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { ROUTES } from '@chat/shared/internal-api';
 import { internalAuthHeaders } from '@chat/shared/internal-auth';
-import { startTestRedis } from '@chat/shared/testing/redis';
 import { eventually } from '@chat/shared/testing/eventually';
-import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { clientsOf, startRegistryMesh, TEST_SECRET, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { DiscoveryProbe, metricValue } from '../helpers/faults.ts';
 
 /** The HTTP status that refused an upgrade to the feed, or 101 when it was accepted. */
@@ -33,10 +32,8 @@ for (const engine of ['memory', 'redis'] as const) {
 
     before(async function () {
       this.timeout(180_000);
-      mesh = engine === 'memory'
-        ? await startMesh({ nodes: [NODE, NODE, NODE] })
-        // Node 0 follows sv-discover 0, node 1 registers through sv-discover 1: the push crosses Redis.
-        : await startMesh({ nodes: [NODE, NODE, NODE], redisUrl: await startTestRedis(), discovers: 2 });
+      // With Redis, node 0 follows sv-discover 0 and node 1 registers through sv-discover 1: the push crosses Redis.
+      mesh = await startRegistryMesh(engine, [NODE, NODE, NODE]);
       probe = new DiscoveryProbe(() => mesh.discover.url);
     });
     afterEach(() => clients.closeAll());
