@@ -3,7 +3,7 @@
  * Every one is validated on arrival with these schemas; every request carries the cluster secret.
  */
 import { z } from 'zod';
-import { bodySchema, cidSchema, historyPagingParams, limitParam, userIdSchema } from './protocol.ts';
+import { bodySchema, cidSchema, historyPagingParams, limitParam, seqSchema as markSchema, userIdSchema } from './protocol.ts';
 
 const idSchema = z.string().min(1).max(64);
 const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
@@ -21,6 +21,7 @@ export const ROUTES = {
   persistIngestStream: '/internal/v1/ingest/stream',
   persistHistory: '/internal/v1/history',
   persistConversations: '/internal/v1/conversations',
+  persistReadMarks: '/internal/v1/read-marks',
   nodeDeliver: '/internal/v1/deliver',
   nodeDeliverStream: '/internal/v1/deliver/stream',
 } as const;
@@ -89,6 +90,18 @@ export const conversationsQuerySchema = z.object({
   limit: limitParam.optional(),
 });
 export type ConversationsQuery = z.infer<typeof conversationsQuerySchema>;
+
+/**
+ * sv-persist: move read marks forward. Each mark says `reader` read everything from `peer` up to
+ * `seq`; a mark only ever moves up. `moved` answers each, in order: whether it moved the stored
+ * mark (of several for one reader and peer, only the first holding the highest seq can).
+ */
+export const readMarksRequestSchema = z.object({
+  marks: z.array(z.object({ reader: userIdSchema, peer: userIdSchema, seq: markSchema })).min(1).max(10_000),
+});
+export type ReadMarksRequest = z.infer<typeof readMarksRequestSchema>;
+export type ReadMark = ReadMarksRequest['marks'][number];
+export interface ReadMarksReply { moved: boolean[] }
 
 /** Node → node: messages to hand to local connections of `to` and `from` (except `originConn`). */
 export const deliverRequestSchema = z.object({

@@ -20,7 +20,7 @@ export const userIdSchema = z.string().regex(USER_ID, 'user ids match ^[A-Za-z0-
 const noNul = (s: string) => !s.includes('\u0000');
 export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH).refine(noNul, 'must not contain NUL characters');
 export const bodySchema = z.string().min(1, 'body must not be empty').refine(noNul, 'must not contain NUL characters');
-const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const limitSchema = z.number().int().min(1).max(HISTORY_MAX_LIMIT);
 /** The same two rules for a query-string value (the HTTP APIs): text, coerced, then checked alike. */
 const seqParam = z.coerce.number().pipe(seqSchema);
@@ -92,7 +92,11 @@ export interface HistoryPage {
   more: boolean;
 }
 export interface HistoryReply extends HistoryPage { type: 'history'; with: string }
-export interface ConversationItem { with: string; last: WireMessage }
+/**
+ * One conversation of a user: `unread` counts the peer's messages above the user's read mark,
+ * `peer_read_seq` is the peer's read mark (0 before any `read`).
+ */
+export interface ConversationItem { with: string; last: WireMessage; unread: number; peer_read_seq: number }
 export interface ConversationsReply { type: 'conversations'; items: ConversationItem[] }
 export interface Pong { type: 'pong' }
 export interface ErrorFrame { type: 'error'; code: WireErrorCode; message: string; cid?: string }
