@@ -103,13 +103,31 @@ export type ReadMarksRequest = z.infer<typeof readMarksRequestSchema>;
 export type ReadMark = ReadMarksRequest['marks'][number];
 export interface ReadMarksReply { moved: boolean[] }
 
-/** Node → node: messages to hand to local connections of `to` and `from` (except `originConn`). */
+/** A typing or read event as its recipients get it (the `typing` and `read` frames of protocol.ts). */
+const eventFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('typing'), from: userIdSchema }),
+  z.object({ type: z.literal('read'), by: userIdSchema, with: userIdSchema, seq: markSchema }),
+]);
+
+/**
+ * Node → node: messages to hand to local connections of `to` and `from` (except `originConn`),
+ * and events (`events`, beside them, never stored) to hand to local connections of the users in
+ * their `to` (except `originConn`).
+ */
 export const deliverRequestSchema = z.object({
   /** Users the sender's discovery lookup placed on the receiving node. */
   users: z.array(userIdSchema).max(20_000),
-  items: z.array(z.object({ message: messageSchema, originConn: idSchema.optional() })).min(1).max(10_000),
-});
+  items: z.array(z.object({ message: messageSchema, originConn: idSchema.optional() })).max(10_000),
+  events: z.array(z.object({
+    event: eventFrameSchema,
+    to: z.array(userIdSchema).min(1).max(2),
+    originConn: idSchema.optional(),
+    /** Handed over after the first `at` items (its place among them when queued); absent: after all. */
+    at: z.number().int().nonnegative().optional(),
+  })).max(10_000).optional(),
+}).refine((r) => r.items.length + (r.events?.length ?? 0) > 0, 'a forward carries at least one item or event');
 export type DeliverRequest = z.infer<typeof deliverRequestSchema>;
+export type DeliverEvent = NonNullable<DeliverRequest['events']>[number];
 /** Those of `users` with no connection on the receiving node: the sender drops them from its cache. */
 export interface DeliverReply { absent: string[] }
 
@@ -118,4 +136,4 @@ export interface DeliverReply { absent: string[] }
  * like any internal GET; shared/src/request-stream.ts): `{ n, users, items }` frames, answered
  * `{ n, absent }` once handed to local connections, or `{ n, error, message }`.
  */
-export const deliverFrameSchema = deliverRequestSchema.extend({ n: z.number().int().nonnegative() });
+export const deliverFrameSchema = deliverRequestSchema.safeExtend({ n: z.number().int().nonnegative() });

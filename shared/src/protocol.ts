@@ -57,18 +57,25 @@ const sendSchema = z.object({
 const historySchema = oneWay(z.object({ type: z.literal('history'), with: userIdSchema, ...historyPaging }));
 const conversationsSchema = z.object({ type: z.literal('conversations'), limit: limitSchema.optional() });
 const pingSchema = z.object({ type: z.literal('ping') });
+/** `to` may be the sender: the indicator then reaches the sender's other connections. */
+const typingSchema = z.object({ type: z.literal('typing'), to: userIdSchema });
+/** Everything from `with` up to `seq` is read; `with` may be the reader (notes to self). */
+const readSchema = z.object({ type: z.literal('read'), with: userIdSchema, seq: seqSchema });
 
 const clientFrameSchema = z.discriminatedUnion('type', [
   helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema,
+  typingSchema, readSchema,
 ]);
 
-const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping']);
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping', 'typing', 'read']);
 
 export type Hello = z.infer<typeof helloSchema>;
 export type Send = z.infer<typeof sendSchema>;
 export type HistoryRequest = z.infer<typeof historySchema>;
 export type ConversationsRequest = z.infer<typeof conversationsSchema>;
 export type Ping = z.infer<typeof pingSchema>;
+export type TypingRequest = z.infer<typeof typingSchema>;
+export type ReadRequest = z.infer<typeof readSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 /** A message as it appears on the wire, inside `history` and `conversations` replies. */
@@ -100,7 +107,11 @@ export interface ConversationItem { with: string; last: WireMessage; unread: num
 export interface ConversationsReply { type: 'conversations'; items: ConversationItem[] }
 export interface Pong { type: 'pong' }
 export interface ErrorFrame { type: 'error'; code: WireErrorCode; message: string; cid?: string }
-export type ServerFrame = Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | ErrorFrame;
+/** `from` is typing to the connection's user. */
+export interface TypingFrame { type: 'typing'; from: string }
+/** `by` read everything from `with` up to `seq` (its read mark of their conversation moved there). */
+export interface ReadFrame { type: 'read'; by: string; with: string; seq: number }
+export type ServerFrame = Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | ErrorFrame | TypingFrame | ReadFrame;
 
 /** Human-readable summary of a zod failure: the first issue, with its path. */
 export function describeIssues(error: z.ZodError): string {
@@ -159,6 +170,16 @@ export function encodeMessageFrame(m: WireMessage): string {
 /** The `ack` of an accepted `send`: its `cid`, and the id, seq and ts the log gave the message. */
 export function ackFrame(cid: string, accepted: Pick<Ack, 'id' | 'seq' | 'ts'>): Ack {
   return { type: 'ack', cid, id: accepted.id, seq: accepted.seq, ts: accepted.ts };
+}
+
+/** The `typing` frame the recipient gets, built in one field order like every frame. */
+export function typingFrame(from: string): TypingFrame {
+  return { type: 'typing', from };
+}
+
+/** The `read` frame the peer and the reader's other connections get when a read mark moved. */
+export function readFrame(by: string, withUser: string, seq: number): ReadFrame {
+  return { type: 'read', by, with: withUser, seq };
 }
 
 /** The `error` frame of any failure; `cid` names the `send` it refuses, when there is one. */

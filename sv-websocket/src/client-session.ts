@@ -1,7 +1,8 @@
 /**
  * One client connection, from upgrade to close. The session routes each frame by its type to the
  * part that handles it: the handshake (session-handshake.ts) until `welcome`, then sends
- * (session-sends.ts, admitted by send-admission.ts) and queries (session-queries.ts); every frame
+ * (session-sends.ts, admitted by send-admission.ts), queries (session-queries.ts), typing and read
+ * receipts (session-receipts.ts); every frame
  * to the client leaves through the socket writer (socket-writer.ts). Bad input gets an `error`
  * frame and leaves the connection usable; nothing a client sends can throw out of here.
  */
@@ -17,6 +18,7 @@ import { SendAdmission } from './send-admission.ts';
 import type { SessionDeps } from './session-deps.ts';
 import { SessionHandshake } from './session-handshake.ts';
 import { SessionQueries } from './session-queries.ts';
+import { SessionReceipts } from './session-receipts.ts';
 import { SessionSends } from './session-sends.ts';
 import { SocketWriter } from './socket-writer.ts';
 
@@ -26,6 +28,7 @@ interface OpenSession {
   admission: SendAdmission;
   sends: SessionSends;
   queries: SessionQueries;
+  receipts: SessionReceipts;
 }
 
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
@@ -37,6 +40,8 @@ const HANDLERS: { [T in ClientFrame['type']]: (session: OpenSession, frame: Fram
   history: (s, frame) => s.queries.history(frame),
   conversations: (s, frame) => s.queries.conversations(frame),
   ping: (s) => s.out.send({ type: 'pong' }),
+  typing: (s, frame) => s.receipts.typing(frame),
+  read: (s, frame) => void s.receipts.read(frame),
 };
 
 export class ClientSession {
@@ -89,6 +94,7 @@ export class ClientSession {
       admission,
       sends: new SessionSends(self, this.out, admission, this.deps),
       queries: new SessionQueries(self, this.out, this.deps),
+      receipts: new SessionReceipts(self, this.out, admission, this.deps),
     };
   }
 

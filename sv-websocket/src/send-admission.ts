@@ -26,13 +26,23 @@ export class SendAdmission {
 
   /** Why the next send is refused, or undefined when it may go ahead (its tokens are taken). */
   refusal(): Error | undefined {
-    if (!this.bucket.take()) return new ERR_RATE_LIMITED('too many messages');
-    if (this.userBucket && !this.userBucket.take()) return new ERR_RATE_LIMITED('too many messages from this user');
+    const limited = this.rateRefusal();
+    if (limited) return limited;
     if (this.deps.delivery.saturated) return this.overloaded('deliveries', `${this.deps.delivery.pending} deliveries pending`);
     const backlogMs = this.deps.log.backlogMs?.() ?? 0;
     if (backlogMs > this.deps.limits.logMaxWaitMs) {
       return this.overloaded('log_wait', `the message log is ${Math.round(backlogMs)} ms behind`);
     }
+    return undefined;
+  }
+
+  /**
+   * The token buckets alone: why the next frame that spends the send budget is refused, or
+   * undefined when its tokens are taken. `typing` and `read` spend it too.
+   */
+  rateRefusal(): Error | undefined {
+    if (!this.bucket.take()) return new ERR_RATE_LIMITED('too many messages');
+    if (this.userBucket && !this.userBucket.take()) return new ERR_RATE_LIMITED('too many messages from this user');
     return undefined;
   }
 

@@ -27,6 +27,9 @@ describe('parseClientFrame', () => {
     { type: 'conversations' },
     { type: 'ping' },
     { type: 'ping', extra: 'ignored' },
+    { type: 'typing', to: 'bob' },
+    { type: 'read', with: 'bob', seq: 0 },
+    { type: 'read', with: 'alice', seq: Number.MAX_SAFE_INTEGER },
   ];
   for (const frame of valid) {
     it(`accepts ${j(frame).slice(0, 60)}`, () => assert.equal(code(j(frame)), 'ok'));
@@ -53,6 +56,14 @@ describe('parseClientFrame', () => {
     [j({ type: 'history', with: 'bob', before: 5, after: 2 }), 'bad_request'],
     [j({ type: 'history' }), 'bad_request'],
     [j({ type: 'hello', token: 5 }), 'bad_request'],
+    [j({ type: 'typing' }), 'bad_request'],
+    [j({ type: 'typing', to: 'b o b' }), 'bad_request'],
+    [j({ type: 'read', with: 'bob' }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: -1 }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: 2.5 }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: Number.MAX_SAFE_INTEGER + 1 }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: '5' }), 'bad_request'],
+    [j({ type: 'read', with: 'x'.repeat(65), seq: 5 }), 'bad_request'],
     ['{"type":"send","to":"bob","body":"x","cid":"c","__proto__":{"polluted":1}}', 'ok'],
   ];
   for (const [raw, expected] of invalid) {
