@@ -133,7 +133,7 @@ export interface DeliverReply { absent: string[] }
 
 /**
  * Node → node, the forward stream (a WebSocket at ROUTES.nodeDeliverStream, the upgrade signed
- * like any internal GET; shared/src/request-stream.ts): `{ n, users, items }` frames, answered
+ * like any internal GET; shared/src/request-stream.ts): `{ n, users, items, events? }` frames, answered
  * `{ n, absent }` once handed to local connections, or `{ n, error, message }`.
  */
 export const deliverFrameSchema = deliverRequestSchema.safeExtend({ n: z.number().int().nonnegative() });

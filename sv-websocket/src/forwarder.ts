@@ -1,6 +1,7 @@
 /**
- * Forwards messages, and typing and read events, to other nodes: one batcher per target node, so while a batch to a node is in
- * flight the next one gathers (natural batching). Two transports, the same request and answer:
+ * Forwards messages (and typing and read events beside them) to other nodes: one batcher per
+ * target node, so while a batch to a node is in flight the next one gathers (natural batching).
+ * Two transports, the same request and answer:
  * - the forward stream (default): one signed WebSocket per target node, up to `inFlight` batches
  *   on it at once; frames leave in batch order and the target hands them over in arrival order;
  * - HTTP (undici keep-alive): one POST per batch, one batch in flight per node.
