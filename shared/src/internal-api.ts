@@ -3,7 +3,7 @@
  * Every one is validated on arrival with these schemas; every request carries the cluster secret.
  */
 import { z } from 'zod';
-import { bodySchema, cidSchema, historyPagingParams, limitParam, userIdSchema, type WirePresence } from './protocol.ts';
+import { bodySchema, cidSchema, historyPagingParams, limitParam, seqSchema as markSchema, userIdSchema, type WirePresence } from './protocol.ts';
 
 const idSchema = z.string().min(1).max(64);
 const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
@@ -21,6 +21,7 @@ export const ROUTES = {
   persistIngestStream: '/internal/v1/ingest/stream',
   persistHistory: '/internal/v1/history',
   persistConversations: '/internal/v1/conversations',
+  persistReadMarks: '/internal/v1/read-marks',
   nodeDeliver: '/internal/v1/deliver',
   nodeDeliverStream: '/internal/v1/deliver/stream',
 } as const;
@@ -107,19 +108,49 @@ export const conversationsQuerySchema = z.object({
 });
 export type ConversationsQuery = z.infer<typeof conversationsQuerySchema>;
 
-/** Node → node: messages to hand to local connections of `to` and `from` (except `originConn`). */
+/**
+ * sv-persist: move read marks forward. Each mark says `reader` read everything from `peer` up to
+ * `seq`; a mark only ever moves up. `moved` answers each, in order: whether it moved the stored
+ * mark (of several for one reader and peer, only the first holding the highest seq can).
+ */
+export const readMarksRequestSchema = z.object({
+  marks: z.array(z.object({ reader: userIdSchema, peer: userIdSchema, seq: markSchema })).min(1).max(10_000),
+});
+export type ReadMarksRequest = z.infer<typeof readMarksRequestSchema>;
+export type ReadMark = ReadMarksRequest['marks'][number];
+export interface ReadMarksReply { moved: boolean[] }
+
+/** A typing or read event as its recipients get it (the `typing` and `read` frames of protocol.ts). */
+const eventFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('typing'), from: userIdSchema }),
+  z.object({ type: z.literal('read'), by: userIdSchema, with: userIdSchema, seq: markSchema }),
+]);
+
+/**
+ * Node → node: messages to hand to local connections of `to` and `from` (except `originConn`),
+ * and events (`events`, beside them, never stored) to hand to local connections of the users in
+ * their `to` (except `originConn`).
+ */
 export const deliverRequestSchema = z.object({
   /** Users the sender's discovery lookup placed on the receiving node. */
   users: z.array(userIdSchema).max(20_000),
-  items: z.array(z.object({ message: messageSchema, originConn: idSchema.optional() })).min(1).max(10_000),
-});
+  items: z.array(z.object({ message: messageSchema, originConn: idSchema.optional() })).max(10_000),
+  events: z.array(z.object({
+    event: eventFrameSchema,
+    to: z.array(userIdSchema).min(1).max(2),
+    originConn: idSchema.optional(),
+    /** Handed over after the first `at` items (its place among them when queued); absent: after all. */
+    at: z.number().int().nonnegative().optional(),
+  })).max(10_000).optional(),
+}).refine((r) => r.items.length + (r.events?.length ?? 0) > 0, 'a forward carries at least one item or event');
 export type DeliverRequest = z.infer<typeof deliverRequestSchema>;
+export type DeliverEvent = NonNullable<DeliverRequest['events']>[number];
 /** Those of `users` with no connection on the receiving node: the sender drops them from its cache. */
 export interface DeliverReply { absent: string[] }
 
 /**
  * Node → node, the forward stream (a WebSocket at ROUTES.nodeDeliverStream, the upgrade signed
- * like any internal GET; shared/src/request-stream.ts): `{ n, users, items }` frames, answered
+ * like any internal GET; shared/src/request-stream.ts): `{ n, users, items, events? }` frames, answered
  * `{ n, absent }` once handed to local connections, or `{ n, error, message }`.
  */
-export const deliverFrameSchema = deliverRequestSchema.extend({ n: z.number().int().nonnegative() });
+export const deliverFrameSchema = deliverRequestSchema.safeExtend({ n: z.number().int().nonnegative() });

@@ -22,7 +22,7 @@ export const userIdSchema = z.string().regex(USER_ID, 'user ids match ^[A-Za-z0-
 const noNul = (s: string) => !s.includes('\u0000');
 export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH).refine(noNul, 'must not contain NUL characters');
 export const bodySchema = z.string().min(1, 'body must not be empty').refine(noNul, 'must not contain NUL characters');
-const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const limitSchema = z.number().int().min(1).max(HISTORY_MAX_LIMIT);
 /** The same two rules for a query-string value (the HTTP APIs): text, coerced, then checked alike. */
 const seqParam = z.coerce.number().pipe(seqSchema);
@@ -65,11 +65,17 @@ const watchSchema = z.object({
   users: z.array(userIdSchema).max(MAX_WATCH_USERS, `at most ${MAX_WATCH_USERS} users`),
 });
 
+/** `to` may be the sender: the indicator then reaches the sender's other connections. */
+const typingSchema = z.object({ type: z.literal('typing'), to: userIdSchema });
+/** Everything from `with` up to `seq` is read; `with` may be the reader (notes to self). */
+const readSchema = z.object({ type: z.literal('read'), with: userIdSchema, seq: seqSchema });
+
 const clientFrameSchema = z.discriminatedUnion('type', [
   helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema, watchSchema,
+  typingSchema, readSchema,
 ]);
 
-const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping', 'watch']);
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'send', 'history', 'conversations', 'ping', 'watch', 'typing', 'read']);
 
 export type Hello = z.infer<typeof helloSchema>;
 export type Send = z.infer<typeof sendSchema>;
@@ -77,6 +83,8 @@ export type HistoryRequest = z.infer<typeof historySchema>;
 export type ConversationsRequest = z.infer<typeof conversationsSchema>;
 export type Ping = z.infer<typeof pingSchema>;
 export type Watch = z.infer<typeof watchSchema>;
+export type TypingRequest = z.infer<typeof typingSchema>;
+export type ReadRequest = z.infer<typeof readSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 /** A message as it appears on the wire, inside `history` and `conversations` replies. */
@@ -100,7 +108,11 @@ export interface HistoryPage {
   more: boolean;
 }
 export interface HistoryReply extends HistoryPage { type: 'history'; with: string }
-export interface ConversationItem { with: string; last: WireMessage }
+/**
+ * One conversation of a user: `unread` counts the peer's messages above the user's read mark,
+ * `peer_read_seq` is the peer's read mark (0 before any `read`).
+ */
+export interface ConversationItem { with: string; last: WireMessage; unread: number; peer_read_seq: number }
 export interface ConversationsReply { type: 'conversations'; items: ConversationItem[] }
 export interface Pong { type: 'pong' }
 /**
@@ -111,7 +123,11 @@ export interface Pong { type: 'pong' }
 export interface WirePresence { user: string; online: boolean; last_seen: number | null }
 export interface PresenceFrame extends WirePresence { type: 'presence' }
 export interface ErrorFrame { type: 'error'; code: WireErrorCode; message: string; cid?: string }
-export type ServerFrame = Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | PresenceFrame | ErrorFrame;
+/** `from` is typing to the connection's user. */
+export interface TypingFrame { type: 'typing'; from: string }
+/** `by` read everything from `with` up to `seq` (its read mark of their conversation moved there). */
+export interface ReadFrame { type: 'read'; by: string; with: string; seq: number }
+export type ServerFrame = Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | PresenceFrame | ErrorFrame | TypingFrame | ReadFrame;
 
 /** Human-readable summary of a zod failure: the first issue, with its path. */
 export function describeIssues(error: z.ZodError): string {
@@ -176,6 +192,16 @@ export function encodePresenceFrame(p: WirePresence): string {
 /** The `ack` of an accepted `send`: its `cid`, and the id, seq and ts the log gave the message. */
 export function ackFrame(cid: string, accepted: Pick<Ack, 'id' | 'seq' | 'ts'>): Ack {
   return { type: 'ack', cid, id: accepted.id, seq: accepted.seq, ts: accepted.ts };
+}
+
+/** The `typing` frame the recipient gets, built in one field order like every frame. */
+export function typingFrame(from: string): TypingFrame {
+  return { type: 'typing', from };
+}
+
+/** The `read` frame the peer and the reader's other connections get when a read mark moved. */
+export function readFrame(by: string, withUser: string, seq: number): ReadFrame {
+  return { type: 'read', by, with: withUser, seq };
 }
 
 /** The `error` frame of any failure; `cid` names the `send` it refuses, when there is one. */

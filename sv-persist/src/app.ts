@@ -5,7 +5,7 @@
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import {
-  conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, ROUTES, type IngestReply,
+  conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, readMarksRequestSchema, ROUTES, type IngestReply, type ReadMarksReply,
 } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
 import { describeIssues } from '@chat/shared/protocol';
@@ -96,6 +96,12 @@ export function buildApp(deps: AppDeps) {
 
   app.get(ROUTES.persistConversations, async (req) => ({
     items: await deps.store.conversations(parse(conversationsQuerySchema, req.query)),
+  }));
+
+  // Both modes: marks never go through the message log (Kafka or the ingest stream's writer);
+  // each request is one statement, safe beside other persisters' (a mark only moves forward).
+  app.post(ROUTES.persistReadMarks, async (req): Promise<ReadMarksReply> => ({
+    moved: await deps.store.storeReadMarks(parse(readMarksRequestSchema, req.body).marks),
   }));
 
   return app;

@@ -31,10 +31,10 @@ export async function readHistory(sequelize: Sequelize, q: HistoryQuery): Promis
   return { messages: page, more };
 }
 
-/** The user's conversations with their last message, newest first. */
+/** The user's conversations with their last message, unread count and the peer's read mark, newest first. */
 export async function readConversations(sequelize: Sequelize, q: ConversationsQuery): Promise<ConversationItem[]> {
-  const rows = await sequelize.query<MessageRow & { peer: string }>(sql.CONVERSATIONS, {
+  const rows = await sequelize.query<MessageRow & { peer: string; unread: string; peer_read_seq: string }>(sql.CONVERSATIONS, {
     bind: [q.user, q.limit ?? HISTORY_MAX_LIMIT], type: QueryTypes.SELECT,
   });
-  return rows.map((r) => ({ with: r.peer, last: toWire(r) }));
+  return rows.map((r) => ({ with: r.peer, last: toWire(r), unread: Number(r.unread), peer_read_seq: Number(r.peer_read_seq) }));
 }

@@ -95,11 +95,32 @@ export const HISTORY_AFTER = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv
 
 /**
  * $1 user, $2 limit: newest first, ties broken by peer so pages are stable. The user is either
- * side of a conversation (an index on each); a conversation with oneself is one row.
+ * side of a conversation (an index on each); a conversation with oneself is one row. The page is
+ * cut first (the inner query), so only its conversations are counted: `unread` is the peer's
+ * messages above the user's read mark, a count over one range of messages (conv, seq) whose
+ * `sender` the index carries (INCLUDE), so no message row is read; `peer_read_seq` the peer's mark.
  */
-export const CONVERSATIONS = `SELECT CASE WHEN h.user_a = $1 THEN h.user_b ELSE h.user_a END AS peer,
-    m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts
-  FROM conversations h JOIN messages m ON m.id = h.last_message_id
-  WHERE h.user_a = $1 OR h.user_b = $1
-  ORDER BY h.last_ts DESC, peer
-  LIMIT $2`;
+export const CONVERSATIONS = `SELECT c.peer, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts,
+    (SELECT count(*) FROM messages u
+      WHERE u.conv = c.conv AND u.seq > coalesce(mine.seq, 0) AND u.sender = c.peer) AS unread,
+    coalesce(theirs.seq, 0) AS peer_read_seq
+  FROM (SELECT h.conv, h.last_ts, h.last_message_id, CASE WHEN h.user_a = $1 THEN h.user_b ELSE h.user_a END AS peer
+      FROM conversations h
+      WHERE h.user_a = $1 OR h.user_b = $1
+      ORDER BY h.last_ts DESC, peer
+      LIMIT $2) c
+  JOIN messages m ON m.id = c.last_message_id
+  LEFT JOIN read_marks mine ON mine.reader = $1 AND mine.peer = c.peer
+  LEFT JOIN read_marks theirs ON theirs.reader = c.peer AND theirs.peer = $1
+  ORDER BY c.last_ts DESC, c.peer`;
+
+/**
+ * Move read marks forward: $1 readers, $2 peers, $3 seqs, one row per (reader, peer), in the order
+ * given (read-marks.ts sorts them, so concurrent statements lock shared rows in one order). A
+ * stored mark is updated only to a higher seq; RETURNING names the rows that moved.
+ */
+export const READ_MARKS_UPSERT = `INSERT INTO read_marks (reader, peer, seq)
+  SELECT reader, peer, seq FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS t(reader, peer, seq, ord)
+  ORDER BY ord
+  ON CONFLICT (reader, peer) DO UPDATE SET seq = excluded.seq WHERE read_marks.seq < excluded.seq
+  RETURNING reader, peer`;

@@ -1,15 +1,16 @@
 /**
  * MessageStore on Postgres through Sequelize: the port's methods over the insert strategies
  * (insert-unnest.ts, insert-bulk-create.ts, measured by scripts/src/bench/insert-bench.ts), the
- * history queries (history-queries.ts) and the connection (store-connection.ts). Failures that
+ * history queries (history-queries.ts), the read marks (read-marks.ts) and the connection (store-connection.ts). Failures that
  * mean the database is unavailable become ERR_STORE_UNAVAILABLE (store-errors.ts).
  */
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ConversationItem, HistoryPage } from '@chat/shared/protocol';
-import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
+import type { ConversationsQuery, HistoryQuery, ReadMark } from '@chat/shared/internal-api';
 import type { Accepted, Message, NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder } from './batch-plan.ts';
 import { readConversations, readHistory } from './history-queries.ts';
+import { storeReadMarks } from './read-marks.ts';
 import { BulkCreateInserts } from './insert-bulk-create.ts';
 import { UnnestInserts } from './insert-unnest.ts';
 import { assertInternals } from './sequelize-pg-internals.ts';
@@ -63,6 +64,10 @@ export class SequelizeMessageStore implements MessageStore {
 
   conversations(q: ConversationsQuery): Promise<ConversationItem[]> {
     return guardStore(() => readConversations(this.sequelize, q));
+  }
+
+  storeReadMarks(marks: ReadMark[]): Promise<boolean[]> {
+    return guardStore(() => storeReadMarks(this.sequelize, marks));
   }
 
   async ping(): Promise<void> {

@@ -4,7 +4,7 @@
  * cross it. Implementation: SequelizeMessageStore (Postgres).
  */
 import type { ConversationItem, HistoryPage } from '@chat/shared/protocol';
-import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
+import type { ConversationsQuery, HistoryQuery, ReadMark } from '@chat/shared/internal-api';
 import type { Accepted, Message, NewMessage } from '@chat/shared/types';
 
 /** What one `insertLogged` call did with its messages (each message is counted once). */
@@ -44,8 +44,14 @@ export interface MessageStore {
   insertLogged(msgs: Message[]): Promise<LoggedInsertResult>;
   /** A page of the conversation of `q.user` and `q.with`, keyset-paginated by `seq`. */
   history(q: HistoryQuery): Promise<HistoryPage>;
-  /** The user's conversations with their last message, newest first. */
+  /** The user's conversations with their last message, unread count and the peer's read mark, newest first. */
   conversations(q: ConversationsQuery): Promise<ConversationItem[]>;
+  /**
+   * Move read marks forward (a mark never moves back). Resolves after the commit with whether each
+   * moved the stored mark, in order; of several for one reader and peer, only the first holding
+   * the highest seq can. Rejects with ERR_STORE_UNAVAILABLE when the database cannot be reached.
+   */
+  storeReadMarks(marks: ReadMark[]): Promise<boolean[]>;
   /** Resolves when the database answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,8 +1,8 @@
 /**
  * One client connection, from upgrade to close. The session routes each frame by its type to the
  * part that handles it: the handshake (session-handshake.ts) until `welcome`, then sends
- * (session-sends.ts, admitted by send-admission.ts), queries (session-queries.ts) and watch
- * lists (session-watch.ts); every frame
+ * (session-sends.ts, admitted by send-admission.ts), queries (session-queries.ts), watch lists
+ * (session-watch.ts), typing and read receipts (session-receipts.ts); every frame
  * to the client leaves through the socket writer (socket-writer.ts). Bad input gets an `error`
  * frame and leaves the connection usable; nothing a client sends can throw out of here.
  */
@@ -18,6 +18,7 @@ import { SendAdmission } from './send-admission.ts';
 import type { SessionDeps } from './session-deps.ts';
 import { SessionHandshake } from './session-handshake.ts';
 import { SessionQueries } from './session-queries.ts';
+import { SessionReceipts } from './session-receipts.ts';
 import { SessionSends } from './session-sends.ts';
 import { SessionWatch } from './session-watch.ts';
 import { SocketWriter } from './socket-writer.ts';
@@ -29,6 +30,7 @@ interface OpenSession {
   sends: SessionSends;
   queries: SessionQueries;
   watch: SessionWatch;
+  receipts: SessionReceipts;
 }
 
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
@@ -41,6 +43,8 @@ const HANDLERS: { [T in ClientFrame['type']]: (session: OpenSession, frame: Fram
   conversations: (s, frame) => s.queries.conversations(frame),
   ping: (s) => s.out.send({ type: 'pong' }),
   watch: (s, frame) => s.watch.watch(frame),
+  typing: (s, frame) => s.receipts.typing(frame),
+  read: (s, frame) => void s.receipts.read(frame),
 };
 
 export class ClientSession {
@@ -94,6 +98,7 @@ export class ClientSession {
       sends: new SessionSends(self, this.out, admission, this.deps),
       queries: new SessionQueries(self, this.out, this.deps),
       watch: new SessionWatch(self, this.out, admission, this.deps),
+      receipts: new SessionReceipts(self, this.out, admission, this.deps),
     };
   }
 

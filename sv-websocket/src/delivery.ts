@@ -10,11 +10,11 @@
  * too many are parked, shutdown) is still in `history`.
  */
 import { FailureLog } from '@chat/shared/failure-log';
-import type { DeliverReply, DeliverRequest } from '@chat/shared/internal-api';
+import type { DeliverEvent, DeliverReply, DeliverRequest } from '@chat/shared/internal-api';
 import { createLogger, type Logger } from '@chat/shared/logger';
 import { encodeMessageFrame } from '@chat/shared/protocol';
 import type { ConnId, Message, NodeId, NodeInfo, UserId } from '@chat/shared/types';
-import type { DeliverItem, Forwarder } from './forwarder.ts';
+import type { Forwarder, ForwardItem } from './forwarder.ts';
 import type { LocalConnections } from './local-connections.ts';
 import type { LookupCache } from './lookup-cache.ts';
 import { RetryLoop } from './retry-loop.ts';
@@ -41,7 +41,7 @@ export interface DeliveryOptions {
 
 /** A remote delivery waiting for its next attempt. */
 interface Retry {
-  item: DeliverItem;
+  item: ForwardItem;
   /** Users not reached yet. */
   users: UserId[];
   /** Nodes that took the message (this one included): not sent to again. */
@@ -121,6 +121,20 @@ export class Delivery {
   }
 
   /**
+   * Deliver a typing or read event to the connections of `event.to` here and on other nodes
+   * (except `originConn`); with `retry`, what a forward did not get to is parked like a message.
+   * Never rejects. Events add nothing to `pending`: the overload guard is about messages.
+   */
+  async deliverEvent(event: DeliverEvent, retry: boolean): Promise<void> {
+    this.deliverEventLocally(event);
+    const [a, b = a] = event.to;
+    if (this.cache.cachedOnlyOn(this.selfId, a!, b!)) return;
+    const answered = new Set<NodeId>([this.selfId]);
+    const left = await this.deliverRemote(event, event.to, answered, false);
+    if (retry && left.length > 0) this.park({ item: event, users: left, answered });
+  }
+
+  /**
    * Look up where a message's users are while it is being appended, so delivery after the ack
    * finds the answer cached (or in flight) instead of starting a lookup then: one round trip less.
    */
@@ -148,7 +162,7 @@ export class Delivery {
    * not get through, or (`again`) discovery knows them nowhere: on a retry, that may be discovery
    * back from a restart, empty, before their node re-registered them.
    */
-  private async deliverRemote(item: DeliverItem, users: UserId[], answered: Set<NodeId>, again: boolean): Promise<UserId[]> {
+  private async deliverRemote(item: ForwardItem, users: UserId[], answered: Set<NodeId>, again: boolean): Promise<UserId[]> {
     const tried = new Set(answered);
     const left = new Set<UserId>();
     for (let round = 0; round < 2 && users.length > 0; round++) {
@@ -177,7 +191,7 @@ export class Delivery {
         tried.add(node.nodeId);
         sends.push(this.forwarder.forward(node, item, forUsers).then((result) => {
           if (result.reached) {
-            this.stats.forwarded++;
+            if ('message' in item) this.stats.forwarded++;
             answered.add(node.nodeId);
             return result.absent;
           }
@@ -195,10 +209,25 @@ export class Delivery {
     this.failureLog.record('too many deliveries parked for retry; the message is left to history', { parked: this.retries.size });
   }
 
-  /** Another node forwarded a batch: hand it to our connections, report who is not here. */
+  /**
+   * Another node forwarded a batch: hand it to our connections, each event after the first `at`
+   * messages (in the order the sender queued them), and report who is not here.
+   */
   receive(req: DeliverRequest): DeliverReply {
-    for (const { message, originConn } of req.items) this.deliverLocally(message, originConn);
+    let next = 0;
+    const deliverUpTo = (end: number) => {
+      for (; next < end; next++) this.deliverLocally(req.items[next]!.message, req.items[next]!.originConn);
+    };
+    for (const event of req.events ?? []) {
+      deliverUpTo(Math.min(event.at ?? req.items.length, req.items.length));
+      this.deliverEventLocally(event);
+    }
+    deliverUpTo(req.items.length);
     return { absent: req.users.filter((u) => !this.local.has(u)) };
+  }
+
+  private deliverEventLocally(e: DeliverEvent): void {
+    this.local.sendToEach(e.to, () => JSON.stringify(e.event), e.originConn);
   }
 
   private deliverLocally(m: Message, originConn: ConnId | undefined): void {

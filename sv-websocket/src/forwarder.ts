@@ -1,6 +1,7 @@
 /**
- * Forwards messages to other nodes: one batcher per target node, so while a batch to a node is in
- * flight the next one gathers (natural batching). Two transports, the same request and answer:
+ * Forwards messages (and typing and read events beside them) to other nodes: one batcher per
+ * target node, so while a batch to a node is in flight the next one gathers (natural batching).
+ * Two transports, the same request and answer:
  * - the forward stream (default): one signed WebSocket per target node, up to `inFlight` batches
  *   on it at once; frames leave in batch order and the target hands them over in arrival order;
  * - HTTP (undici keep-alive): one POST per batch, one batch in flight per node.
@@ -19,13 +20,15 @@
 import { NaturalBatcher } from '@chat/shared/batcher';
 import { FailureLog } from '@chat/shared/failure-log';
 import { InternalHttpError, type InternalClient } from '@chat/shared/internal-client';
-import { ROUTES, type DeliverReply, type DeliverRequest } from '@chat/shared/internal-api';
+import { ROUTES, type DeliverEvent, type DeliverReply, type DeliverRequest } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
 import { RequestStreamClient, RequestStreamError } from '@chat/shared/request-stream';
 import type { NodeId, NodeInfo, UserId } from '@chat/shared/types';
 import { PeerBreaker, type PeerBreakerOptions } from './peer-breaker.ts';
 
 export type DeliverItem = DeliverRequest['items'][number];
+/** What goes to another node: a message, or a typing or read event (carried beside the messages). */
+export type ForwardItem = DeliverItem | DeliverEvent;
 
 /** What one forward came to. */
 export interface ForwardResult {
@@ -38,7 +41,7 @@ export interface ForwardResult {
 const NOT_REACHED: ForwardResult = Object.freeze({ reached: false, absent: Object.freeze([]) });
 
 interface Outgoing {
-  item: DeliverItem;
+  item: ForwardItem;
   /** Users discovery placed on the target node for this item. */
   users: UserId[];
   /** This item is the probe of a peer marked down. */
@@ -120,7 +123,7 @@ export class Forwarder {
    * Queue `item` for `node`; resolves when its batch was answered, or at once when the node is
    * marked down. Never rejects.
    */
-  forward(node: NodeInfo, item: DeliverItem, users: UserId[]): Promise<ForwardResult> {
+  forward(node: NodeInfo, item: ForwardItem, users: UserId[]): Promise<ForwardResult> {
     const peer = this.peerFor(node);
     const now = Date.now();
     peer.lastUsed = now;
@@ -196,7 +199,7 @@ export class Forwarder {
     this.stats.messages += batch.length;
     this.stats.onBatch?.(batch.length);
     try {
-      const body: DeliverRequest = { users, items: batch.map((o) => o.item) };
+      const body = requestOf(users, batch);
       // The stream's frame goes out synchronously here, so batches leave in the batcher's order.
       const reply = stream ? await stream.request(body) : await this.client.post<DeliverReply>(node.url, ROUTES.nodeDeliver, body);
       if (breaker.succeeded()) this.logger.info({ peer: node.nodeId }, 'forward peer is back: forwarding to it again');
@@ -217,6 +220,21 @@ export class Forwarder {
       return batch.map(() => NOT_REACHED);
     }
   }
+}
+
+/**
+ * The request of a batch: its messages as `items` and its events beside them, each event with its
+ * place among the messages (`at`), so the target hands everything over in the order queued. A
+ * batch of messages alone is the request it always was.
+ */
+function requestOf(users: UserId[], batch: readonly Outgoing[]): DeliverRequest {
+  const items: DeliverItem[] = [];
+  const events: DeliverEvent[] = [];
+  for (const { item } of batch) {
+    if ('message' in item) items.push(item);
+    else events.push({ ...item, at: items.length });
+  }
+  return events.length === 0 ? { users, items } : { users, items, events };
 }
 
 /** Whether a failed forward was answered by its peer (an error reply, a 4xx). */

@@ -56,6 +56,17 @@ export class LocalConnections {
     return n;
   }
 
+  /**
+   * Send one frame to every connection of each of `users` except `except`, encoding it (`encode`)
+   * only when one of them is here, and once; returns how many got it.
+   */
+  sendToEach(users: readonly UserId[], encode: () => string, except?: ConnId): number {
+    let frame: string | undefined;
+    let n = 0;
+    for (const user of users) if (this.byUser.has(user)) n += this.sendTo(user, frame ??= encode(), except);
+    return n;
+  }
+
   /** Every connection, for re-registration and shutdown. */
   *all(): IterableIterator<LocalConnection> {
     for (const conns of this.byUser.values()) yield* conns.values();

@@ -14,6 +14,8 @@ export interface Metrics {
   appendBatchSize: Histogram;
   appendLatency: Histogram;
   sendsRefused: Counter<'reason'>;
+  typing: Counter<'outcome'>;
+  reads: Counter<'outcome'>;
 }
 
 /** Why a node refused a send past its capacity (`unavailable`; the client retries the same cid). */
@@ -41,7 +43,7 @@ export function createMetrics(sources: {
       name: 'chat_deliveries_forwarded_total', help: 'Messages forwarded to other nodes (one per target node)', registers: [registry],
       collect() { this.reset(); this.inc(sources.forwarded()); },
     }),
-    forwardBatchSize: new Histogram({ name: 'chat_forward_batch_size', help: 'Messages per forward request', buckets: sizes, registers: [registry] }),
+    forwardBatchSize: new Histogram({ name: 'chat_forward_batch_size', help: 'Messages and events per forward request', buckets: sizes, registers: [registry] }),
     forwardsReceived: new Counter({
       name: 'chat_forwards_received_total', help: 'Forward batches received from other nodes, by transport (stream or http)',
       labelNames: ['transport'], registers: [registry],
@@ -52,6 +54,14 @@ export function createMetrics(sources: {
       name: 'chat_sends_refused_total',
       help: 'Sends refused past capacity, by reason: deliveries (MAX_PENDING_DELIVERIES), log_wait (LOG_MAX_WAIT_MS), log_queue (the log queue full)',
       labelNames: ['reason'], registers: [registry],
+    }),
+    typing: new Counter({
+      name: 'chat_typing_total', help: 'Typing indicators from clients, by outcome: sent, or throttled (within 2 s of the last one to the same recipient)',
+      labelNames: ['outcome'], registers: [registry],
+    }),
+    reads: new Counter({
+      name: 'chat_reads_total', help: 'Read frames from clients, by outcome: moved (the read mark moved; announced), unchanged, failed (not stored)',
+      labelNames: ['outcome'], registers: [registry],
     }),
   };
   new Gauge({

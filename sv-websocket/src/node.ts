@@ -1,7 +1,8 @@
 /**
  * One sv-websocket node wired from its config: discovery and the lookup cache (with its change
- * feed), forwarding and delivery, the message log (direct or Kafka), presence (the node's entries,
- * and the users its connections watch), metrics, and the app. `listen` serves and joins the mesh; `stop` leaves it in an order that loses nothing acked.
+ * feed), forwarding and delivery, the message log (direct or Kafka), read marks and the typing
+ * throttle, presence (the node's entries, and the users its connections watch), metrics, and the
+ * app. `listen` serves and joins the mesh; `stop` leaves it in an order that loses nothing acked.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -25,8 +26,10 @@ import { KafkaMessageLog } from './message-log-kafka.ts';
 import { createMetrics, registerPresenceMetrics } from './metrics.ts';
 import { Presence } from './presence.ts';
 import { PresenceWatch } from './presence-watch.ts';
+import { ReadMarksClient } from './read-marks-client.ts';
 import { RecentSendsLog } from './recent-sends.ts';
 import { HttpRegistry } from './registry-http.ts';
+import { TypingThrottle } from './typing-throttle.ts';
 
 /** Deadline of one request to another service (discovery, sv-persist, another node). */
 const INTERNAL_REQUEST_TIMEOUT_MS = 5000;
@@ -91,12 +94,14 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
   // The URL is known once listening (PORT=0 picks one); presence starts only then.
   const node = { nodeId, url: config.publicUrl ?? '' };
   const presence = new Presence(registry, node, config.leaseMs, local, logger.child({ module: 'presence' }));
+  const readMarks = new ReadMarksClient(client, config.persistUrls);
 
   const app = buildApp({
     nodeId,
     auth: createAuthenticator(config.authMode, config.authSecret),
     local, presence, watches, log, delivery, metrics, logger, failures,
     history: new HistoryClient(client, config.persistUrls),
+    receipts: { typing: new TypingThrottle(), marks: readMarks },
     limits: config,
     clusterSecret: config.clusterSecret,
     maxFrameBytes: config.maxFrameBytes,
@@ -128,7 +133,8 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
       // Stop accepting and close clients with 1001, then flush what is in flight, then leave the mesh.
       await app.close();
       // The log's last acks start deliveries; those forward; only then is there nothing left to send.
-      await log.close();
+      // Marks being stored likewise start the deliveries of their read events.
+      await Promise.all([log.close(), readMarks.idle()]);
       await new Promise(setImmediate); // let the acks' continuations start their deliveries
       await delivery.idle();
       await forwarder.idle();

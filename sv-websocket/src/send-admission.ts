@@ -37,8 +37,8 @@ export class SendAdmission {
   }
 
   /**
-   * Take one token of the connection's and of the user's bucket (a `send`, or a `watch`, which
-   * spends the same budget); the `rate_limited` error when either is spent.
+   * Take one token of the connection's and of the user's bucket (a `send`, or a `watch`, `typing`
+   * or `read`, which spend the same budget); the `rate_limited` error when either is spent.
    */
   takeTokens(): Error | undefined {
     if (!this.bucket.take()) return new ERR_RATE_LIMITED('too many messages');

@@ -14,15 +14,23 @@ import type { Metrics } from './metrics.ts';
 import type { Presence } from './presence.ts';
 import type { PresenceWatch } from './presence-watch.ts';
 import type { UserRateLimits } from './rate-limiter.ts';
+import type { ReadMarksClient } from './read-marks-client.ts';
+import type { TypingThrottle } from './typing-throttle.ts';
 
 /** Discovery entries of the node's connections. */
 export type SessionPresence = Pick<Presence, 'added' | 'removed'>;
 /** Delivery of accepted messages, and whether the node can take more. */
-export type SessionDelivery = Pick<Delivery, 'saturated' | 'pending' | 'prefetch' | 'deliver'>;
+export type SessionDelivery = Pick<Delivery, 'saturated' | 'pending' | 'prefetch' | 'deliver' | 'deliverEvent'>;
 /** The node's watch lists: what each connection watches, and the presence frames it gets. */
 export type SessionWatches = Pick<PresenceWatch, 'replace' | 'release'>;
 /** Stored history and conversation lists. */
 export type SessionHistory = Pick<HistoryClient, 'history' | 'conversations'>;
+
+/** Typing and read receipts: the node's throttle of typing indicators, and where read marks are stored. */
+export interface SessionReceiptsDeps {
+  typing: Pick<TypingThrottle, 'allow'>;
+  marks: Pick<ReadMarksClient, 'mark'>;
+}
 
 /** The connection a part of the session acts for, once `hello` proved its user. */
 export interface SessionUser {
@@ -50,6 +58,7 @@ export interface SessionDeps {
   delivery: SessionDelivery;
   history: SessionHistory;
   watches: SessionWatches;
+  receipts: SessionReceiptsDeps;
   metrics: Metrics;
   logger: Logger;
   /**

@@ -30,6 +30,9 @@ describe('parseClientFrame', () => {
     { type: 'watch', users: [] },
     { type: 'watch', users: ['bob', 'bob'] },
     { type: 'watch', users: Array.from({ length: 500 }, (_, i) => `u${i}`) },
+    { type: 'typing', to: 'bob' },
+    { type: 'read', with: 'bob', seq: 0 },
+    { type: 'read', with: 'alice', seq: Number.MAX_SAFE_INTEGER },
   ];
   for (const frame of valid) {
     it(`accepts ${j(frame).slice(0, 60)}`, () => assert.equal(code(j(frame)), 'ok'));
@@ -60,6 +63,14 @@ describe('parseClientFrame', () => {
     [j({ type: 'watch', users: 'bob' }), 'bad_request'],
     [j({ type: 'watch', users: ['b o b'] }), 'bad_request'],
     [j({ type: 'watch', users: Array.from({ length: 501 }, (_, i) => `u${i}`) }), 'bad_request'],
+    [j({ type: 'typing' }), 'bad_request'],
+    [j({ type: 'typing', to: 'b o b' }), 'bad_request'],
+    [j({ type: 'read', with: 'bob' }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: -1 }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: 2.5 }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: Number.MAX_SAFE_INTEGER + 1 }), 'bad_request'],
+    [j({ type: 'read', with: 'bob', seq: '5' }), 'bad_request'],
+    [j({ type: 'read', with: 'x'.repeat(65), seq: 5 }), 'bad_request'],
     ['{"type":"send","to":"bob","body":"x","cid":"c","__proto__":{"polluted":1}}', 'ok'],
   ];
   for (const [raw, expected] of invalid) {

@@ -6,11 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
+import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
 import { FailureLog } from '@chat/shared/failure-log';
 import type { MessageLog } from '@chat/shared/message-log';
 import { recordingLogger } from '@chat/shared/testing/recording-logger';
 import type { ConversationItem, HistoryPage, ServerFrame } from '@chat/shared/protocol';
 import type { ConnEntry } from '@chat/shared/registry';
+import type { DeliverEvent, ReadMark } from '@chat/shared/internal-api';
 import type { Accepted, ConnId, Message, NewMessage } from '@chat/shared/types';
 import { createAuthenticator } from '../../src/auth.ts';
 import { ClientSession } from '../../src/client-session.ts';
@@ -19,7 +21,8 @@ import { LocalConnections } from '../../src/local-connections.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { PresenceWatch } from '../../src/presence-watch.ts';
 import { UserRateLimits } from '../../src/rate-limiter.ts';
-import type { SessionDeps, SessionDelivery, SessionHistory, SessionLimits, SessionPresence } from '../../src/session-deps.ts';
+import type { SessionDeps, SessionDelivery, SessionHistory, SessionLimits, SessionPresence, SessionReceiptsDeps } from '../../src/session-deps.ts';
+import { TypingThrottle } from '../../src/typing-throttle.ts';
 
 /** A promise the test settles by hand. */
 export class Deferred<T> {
@@ -135,6 +138,26 @@ export class FakeDelivery implements SessionDelivery {
   async deliver(message: Message, originConn?: ConnId): Promise<void> {
     this.delivered.push({ message, originConn });
   }
+
+  readonly events: { event: DeliverEvent; retry: boolean }[] = [];
+
+  async deliverEvent(event: DeliverEvent, retry: boolean): Promise<void> {
+    this.events.push({ event, retry });
+  }
+}
+
+/** Read marks kept in memory, moving forward only as sv-persist's do; `down` makes every mark fail. */
+export class FakeReadMarks implements Pick<SessionReceiptsDeps['marks'], 'mark'> {
+  readonly stored = new Map<string, number>();
+  down = false;
+
+  async mark(m: ReadMark): Promise<boolean> {
+    if (this.down) throw new ERR_STORE_UNAVAILABLE('the database is down');
+    const key = `${m.reader}\n${m.peer}`;
+    if (m.seq <= (this.stored.get(key) ?? 0)) return false;
+    this.stored.set(key, m.seq);
+    return true;
+  }
 }
 
 /** History whose every query waits for the test to answer it. */
@@ -170,6 +193,10 @@ export class FakeNode {
   readonly history = new FakeHistory();
   /** The real watch lists, with no feed: a state reaches them only when a test calls `received`. */
   readonly watches = new PresenceWatch();
+  readonly marks = new FakeReadMarks();
+  /** The node's typing throttle, on a clock the test moves. */
+  clock = 0;
+  readonly typing = new TypingThrottle({ now: () => this.clock });
   readonly metrics: Metrics = createMetrics({
     local: () => 0, forwarded: () => 0, cacheHits: () => 0, cacheMisses: () => 0, cacheInvalidations: () => 0,
     forwardPeers: () => 0, deliveriesPending: () => 0, logBacklogMs: () => 0,
@@ -184,7 +211,7 @@ export class FakeNode {
     const all = { ...TEST_LIMITS, ...limits };
     this.deps = {
       nodeId: 'node-1', auth: createAuthenticator('dev', undefined), local: this.local, presence: this.presence, log: this.log,
-      delivery: this.delivery, history: this.history, watches: this.watches, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
+      delivery: this.delivery, history: this.history, watches: this.watches, receipts: { typing: this.typing, marks: this.marks }, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
       userLimits: new UserRateLimits(all.userRateLimitPerSec, all.userRateLimitBurst),
     };
   }
