@@ -73,7 +73,7 @@ describe('sv-persist HTTP', () => {
     const m = msg('alice', 'bob', 'rep');
     const first = await svc.app.inject(signed('POST', ROUTES.persistIngest, { messages: [m] }));
     const again = await svc.app.inject(signed('POST', ROUTES.persistIngest, { messages: [{ ...m, id: msg('a', 'b', 'x').id }] }));
-    assert.deepEqual(again.json<IngestReply>().accepted, [{ ...first.json<IngestReply>().accepted[0]!, duplicate: true }]);
+    assert.deepEqual(again.json<IngestReply>().accepted, [{ ...first.json<IngestReply>().accepted[0]!, duplicate: true, body: m.body }], 'the original, with its stored body');
     assert.equal(await count(), 1);
   });
 
