@@ -95,6 +95,7 @@ describe('the /client test page in a browser', function () {
     const alice = await openPage(0, a, b);
     await alice.waitForSelector('#peer-presence[data-online="false"]');
     const bob = await openPage(1, b);
+    const bobElsewhere = await openPage(0, b); // another tab of bob's, on the other node
     await alice.waitForSelector('#peer-presence[data-online="true"]');
     assert.equal(await alice.textContent('#peer-presence'), 'online');
 
@@ -112,9 +113,12 @@ describe('the /client test page in a browser', function () {
     await bob.waitForSelector(`${conv} .preview.typing`);
     await shot(bob, 'unread-typing');
 
+    await bobElsewhere.waitForSelector(`${conv} .badge`);
     await bob.click(conv);
     await bob.waitForFunction(() => document.querySelectorAll('#messages li').length === 1);
     assert.equal(await bob.$(`${conv} .badge`), null, 'the badge goes when the conversation is open');
+    await bobElsewhere.waitForSelector(`${conv}:not(.unread)`);
+    assert.equal(await bobElsewhere.$(`${conv} .badge`), null, 'the reader\'s other tab clears its badge too');
     await alice.waitForSelector('#messages li.own[data-read="true"]');
     assert.equal(await alice.textContent('#messages li.own .tick'), '✓✓ read');
 
