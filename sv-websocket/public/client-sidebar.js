@@ -40,7 +40,7 @@ export function renderConversations() {
 
 export function renderHead() {
   const p = state.peer;
-  el.chatPeer.textContent = p || '–';
+  el.chatPeer.textContent = p || 'No conversation open: pick one or open a peer';
   el.peerPresence.replaceChildren();
   if (p) el.peerPresence.append(dot(p), node('span', '', presenceText(p)));
   el.peerPresence.dataset.online = p && state.presence.get(p) ? String(state.presence.get(p).online) : 'unknown';
