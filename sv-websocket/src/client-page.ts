@@ -1,5 +1,5 @@
 /**
- * Serves the bundled test page (sv-websocket/public) at /client, and next to it the client
+ * Serves the bundled page (sv-websocket/public: its HTML, stylesheet and ES modules) at /client, and next to it the client
  * library's modules (shared/client) at /client/<module>.js, so any page can import
  * /client/chat-client.js from the node. Read once at start.
  */
@@ -9,23 +9,24 @@ import type { FastifyInstance } from 'fastify';
 const PUBLIC = new URL('../public/', import.meta.url);
 const LIBRARY = new URL('./', import.meta.resolve('@chat/shared/client/chat-client.js'));
 const JS = 'text/javascript; charset=utf-8';
-const FILES: Record<string, string> = {
-  'client.html': 'text/html; charset=utf-8',
-  'client.js': JS,
-  'client.css': 'text/css; charset=utf-8',
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': JS,
+  '.css': 'text/css; charset=utf-8',
 };
+const typeOf = (name: string) => TYPES[name.slice(name.lastIndexOf('.'))];
 // The page talks only to the node that served it; no inline script, no third-party resource.
 const CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
 
 export function serveClientPage(app: FastifyInstance): void {
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const [name, type] of Object.entries(FILES)) {
-    try {
-      files.set(name, { body: readFileSync(new URL(name, PUBLIC)), type });
-    } catch {
-      app.log.warn({ file: name }, 'client page asset missing');
-    }
+  let assets: string[] = [];
+  try {
+    assets = readdirSync(PUBLIC).filter((name) => typeOf(name) !== undefined);
+  } catch {
+    app.log.warn({ dir: PUBLIC.pathname }, 'client page assets missing');
   }
+  for (const name of assets) files.set(name, { body: readFileSync(new URL(name, PUBLIC)), type: typeOf(name)! });
   const modules = readdirSync(LIBRARY).filter((name) => name.endsWith('.js') && !files.has(name));
   for (const name of modules) files.set(name, { body: readFileSync(new URL(name, LIBRARY)), type: JS });
   const serve = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
@@ -40,7 +41,5 @@ export function serveClientPage(app: FastifyInstance): void {
   };
   app.get('/client', serve('client.html'));
   app.get('/client/', serve('client.html'));
-  app.get('/client/client.js', serve('client.js'));
-  app.get('/client/client.css', serve('client.css'));
-  for (const name of modules) app.get(`/client/${name}`, serve(name));
+  for (const name of [...assets, ...modules]) app.get(`/client/${name}`, serve(name));
 }

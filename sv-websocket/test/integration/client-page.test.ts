@@ -1,15 +1,19 @@
 /**
  * The bundled /client page in a real browser (Debian's chromium driven by playwright-core):
- * two users on two nodes chat across the mesh, and history survives a reload. The page runs on
- * the client library, which every node serves as JavaScript modules at /client/*.js.
+ * two users on two nodes chat across the mesh, see each other's presence, typing, unread counts
+ * and read ticks, and history survives a reload and a node's restart. The page runs on the
+ * client library, which every node serves as JavaScript modules at /client/*.js. Screenshots
+ * go to test-results/ (git-ignored) for a look at how the page draws.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startService } from '@chat/shared/testing/processes';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 
 describe('the /client test page in a browser', function () {
   this.timeout(60_000);
@@ -19,6 +23,7 @@ describe('the /client test page in a browser', function () {
   before(async function () {
     this.timeout(120_000);
     if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install the Debian package chromium (or set CHROMIUM_PATH)`);
+    mkdirSync(SHOTS, { recursive: true });
     mesh = await startMesh([{}, {}]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -30,13 +35,14 @@ describe('the /client test page in a browser', function () {
     await mesh?.stop();
   });
 
-  async function openPage(node: number, user: string, peer: string): Promise<Page> {
-    const page = await browser.newPage();
-    await page.goto(`${mesh.nodes[node]!.url}/client?user=${user}&peer=${peer}`);
+  async function openPage(node: number, user: string, peer?: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 900, height: 560 } });
+    await page.goto(`${mesh.nodes[node]!.url}/client?user=${user}${peer ? `&peer=${peer}` : ''}`);
     await page.waitForSelector('#status[data-state="online"]');
     return page;
   }
   const bodies = (page: Page) => page.$$eval('#messages .body', (els) => els.map((e) => e.textContent));
+  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}client-${name}.png` });
 
   it('serves the client library and every module it imports as JavaScript', async () => {
     const base = `${mesh.nodes[0]!.url}/client/`;
@@ -84,6 +90,64 @@ describe('the /client test page in a browser', function () {
     assert.deepEqual(convs, [b]);
   });
 
+  it('shows presence, typing, unread counts and read ticks across two nodes', async () => {
+    const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
+    const alice = await openPage(0, a, b);
+    await alice.waitForSelector('#peer-presence[data-online="false"]');
+    const bob = await openPage(1, b);
+    const bobElsewhere = await openPage(0, b); // another tab of bob's, on the other node
+    await alice.waitForSelector('#peer-presence[data-online="true"]');
+    assert.equal(await alice.textContent('#peer-presence'), 'online');
+
+    await alice.fill('#text', 'are you there?');
+    await alice.press('#text', 'Enter');
+    await alice.waitForSelector('#messages li.own[data-state="sent"]');
+    assert.equal(await alice.textContent('#messages li.own .tick'), '✓ sent', 'acked, not read yet');
+    const conv = `#conversations li[data-peer="${a}"]`;
+    await bob.waitForSelector(`${conv} .badge`);
+    assert.equal(await bob.textContent(`${conv} .badge`), '1');
+    await bob.waitForSelector(`${conv} .dot[data-online="true"]`);
+
+    // Typed at a person's pace: the node passes on one `typing` every 2 s, the one the send above went with included.
+    await alice.type('#text', 'one more thing', { delay: 250 });
+    await bob.waitForSelector(`${conv} .preview.typing`);
+    await shot(bob, 'unread-typing');
+
+    await bobElsewhere.waitForSelector(`${conv} .badge`);
+    await bob.click(conv);
+    await bob.waitForFunction(() => document.querySelectorAll('#messages li').length === 1);
+    assert.equal(await bob.$(`${conv} .badge`), null, 'the badge goes when the conversation is open');
+    await bobElsewhere.waitForSelector(`${conv}:not(.unread)`);
+    assert.equal(await bobElsewhere.$(`${conv} .badge`), null, 'the reader\'s other tab clears its badge too');
+    await alice.waitForSelector('#messages li.own[data-read="true"]');
+    assert.equal(await alice.textContent('#messages li.own .tick'), '✓✓ read');
+
+    await bob.type('#text', 'yes, here', { delay: 250 });
+    await alice.waitForSelector('#peer-typing:not([hidden])');
+    await shot(alice, 'read-typing');
+    await bob.press('#text', 'Enter');
+    await alice.waitForSelector('#peer-typing[hidden]', { state: 'attached' });
+    assert.deepEqual(await bodies(alice), ['are you there?', 'yes, here']);
+  });
+
+  it('loads older history when scrolled to the top', async () => {
+    const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
+    const alice = await openPage(0, a, b);
+    const sent = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    await alice.evaluate(async (texts) => {
+      for (const t of texts) {
+        (document.getElementById('text') as HTMLTextAreaElement).value = t;
+        (document.getElementById('send') as HTMLButtonElement).click();
+      }
+    }, sent);
+    await alice.waitForFunction(() => document.querySelectorAll('#messages li[data-state="sent"]').length === 60);
+    const fresh = await openPage(0, a, b);
+    await fresh.waitForFunction(() => document.querySelectorAll('#messages li').length >= 50);
+    await fresh.$eval('#messages', (box) => { box.scrollTop = 0; });
+    await fresh.waitForFunction(() => document.querySelectorAll('#messages li').length === 60);
+    assert.deepEqual(await bodies(fresh), sent);
+  });
+
   it('reconnects when its node comes back, sends what was typed meanwhile and shows what it missed', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
     const alice = await openPage(0, a, b);
@@ -95,16 +159,22 @@ describe('the /client test page in a browser', function () {
     const old = mesh.nodes[1]!;
     await old.stop('SIGKILL');
     await bob.waitForSelector('#status[data-state="reconnecting"]');
+    assert.match((await bob.textContent('#conn-banner')) ?? '', /reconnecting/);
     await alice.fill('#text', 'while you were away');
     await alice.press('#text', 'Enter');
     await alice.waitForFunction(() => document.querySelectorAll('#messages li[data-state="sent"]').length === 2);
     await bob.fill('#text', 'typed while offline');
     await bob.press('#text', 'Enter');
     assert.equal(await bob.getAttribute('#messages li.own', 'data-state'), 'sending');
+    assert.equal(await bob.textContent('#messages li.own .tick'), 'sending…');
+    await bob.fill('#text', 'a draft not sent yet');
+    await shot(bob, 'reconnecting');
 
     mesh.nodes[1] = await startService('sv-websocket', { ...mesh.nodeEnv(1), PORT: String(old.port) });
     await bob.waitForSelector('#status[data-state="online"]', { timeout: 45_000 });
     await bob.waitForSelector('#messages li.own[data-state="sent"]');
+    assert.equal(await bob.isHidden('#conn-banner'), true);
+    assert.equal(await bob.inputValue('#text'), 'a draft not sent yet', 'the draft survives the outage');
     await bob.waitForFunction(() => document.querySelectorAll('#messages li').length === 3);
     assert.deepEqual(await bodies(bob), ['before', 'while you were away', 'typed while offline'], 'caught up, each message once, in seq order');
     await alice.waitForFunction(() => document.querySelectorAll('#messages li').length === 3);
