@@ -44,8 +44,10 @@ export type CountName = keyof Counts;
 
 export interface CheckResult {
   counts: Counts;
-  /** Up to a few descriptions per failing count. */
+  /** Up to a few descriptions per count. */
   examples: Partial<Record<CountName, string[]>>;
+  /** The sendKeys of the messages counted as missed live. */
+  missedLive: Set<string>;
 }
 
 const EXAMPLES = 5;
@@ -62,6 +64,7 @@ export function holdsAllAcked(conv: Conversation, acked: readonly SendRecord[]):
 
 export function check(recorder: Recorder, conversations: readonly Conversation[]): CheckResult {
   const examples: CheckResult['examples'] = {};
+  const missedLive = new Set<string>();
   const counts: Counts = {
     sent: recorder.sends.size, acked: 0, lost: 0, duplicated: 0, outOfOrder: 0, mismatched: 0, unknown: 0, unacked: 0, unackedStored: 0,
     refused: 0, missedLive: 0, missedLiveCaughtUp: 0, recipientOffline: 0, conversations: conversations.length, historyRows: 0, historyPages: 0,
@@ -116,9 +119,10 @@ export function check(recorder: Recorder, conversations: readonly Conversation[]
     if (holder !== undefined && holder !== ack.id) note('outOfOrder', `${acked}: history holds seq ${ack.seq} as id ${holder}`);
     if (!r.recipientOnline) counts.recipientOffline++;
     else if (!recorder.live.has(key)) {
+      missedLive.add(key);
       note('missedLive', `${acked}, acked at ${(r.ackedAt! / 1000).toFixed(1)} s${recorder.passed.has(key) ? ', caught up' : ', only in history'}`);
       if (recorder.passed.has(key)) counts.missedLiveCaughtUp++;
     }
   }
-  return { counts, examples };
+  return { counts, examples, missedLive };
 }

@@ -1,11 +1,12 @@
 /**
  * The faults `verify --local` injects into its own mesh, spaced through the sending period, one at
- * a time: each waits for its slot and for every service to be ready again after the one before,
- * so each recovery is measured on its own. On a slow machine that can be past the planned end of
- * sending; the load then goes on until the last fault has recovered. A killed service is started
- * again at once on its port; a frozen node is woken after a pause. sv-discover goes last: the
- * nodes re-register with it at their next heartbeat (up to LEASE_MS / 3 after it is back), later
- * than it reports ready, and a fault during that time would be measured together with it.
+ * a time: each waits for its slot, for every service to be ready again after the one before and
+ * for the acks that one held up to have come, so each recovery is measured on its own. On a slow
+ * machine that can be past the planned end of sending; the load then goes on until the last
+ * fault has recovered. A killed service is started again at once on its port; a frozen node is
+ * woken after a pause. sv-discover goes last: the nodes re-register with it at their next
+ * heartbeat (up to LEASE_MS / 3 after it is back), later than it reports ready, and a fault
+ * during that time would be measured together with it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalMesh } from './local-mesh.ts';
@@ -17,6 +18,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 /** A service that is not ready this long after its fault has not recovered. */
 const READY_TIMEOUT_MS = 60_000;
 const LONGEST_PAUSE_MS = 5000;
+const POLL_MS = 200;
 
 export interface FaultResult {
   kind: FaultKind;
@@ -40,6 +42,8 @@ export interface FaultPlan {
   loadEnd: number;
   /** ms since the run started. */
   now: () => number;
+  /** True when no send is waiting long for its ack: the last fault's backlog is through. */
+  acksFlowing: () => boolean;
   /** Called as each fault starts, for progress output. */
   onFault?: (r: FaultResult) => void;
 }
@@ -68,6 +72,7 @@ export async function runFaults(mesh: LocalMesh, plan: FaultPlan): Promise<Fault
       result.problem = `not injected: a service of the mesh was not ready within ${READY_TIMEOUT_MS / 1000} s`;
       continue;
     }
+    for (const deadline = plan.now() + READY_TIMEOUT_MS; !plan.acksFlowing() && plan.now() < deadline;) await sleep(POLL_MS);
     if (plan.now() < slot) await sleep(slot - plan.now());
     result.at = plan.now();
     plan.onFault?.(result);

@@ -12,18 +12,20 @@ function table(rows: string[][]): string {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function faultTable(r: VerifyResult): string {
-  const rows = [['fault', 'at', 'sends held up', 'acks prompt again', 'backlog acked', 'ready again']];
+  const rows = [['fault', 'at', 'sends held up', 'acks prompt again', 'backlog acked', 'ready again', 'missed live']];
   for (const f of r.faults) {
     if (f.at === undefined) {
-      rows.push([f.what, '–', '–', '–', '–', f.problem ?? '']);
+      rows.push([f.what, '–', '–', '–', '–', f.problem ?? '', '–']);
       continue;
     }
     const a = f.acks;
     const prompt = a?.promptAfterMs === undefined ? '–' : seconds(a.promptAfterMs);
     const backlog = !a || a.delayed === 0 ? '–' : a.backlogAckedAfterMs === undefined ? 'never' : seconds(a.backlogAckedAfterMs);
-    rows.push([f.what, seconds(f.at), String(a?.delayed ?? 0), prompt, backlog, f.readyAt === undefined ? `NOT READY: ${f.problem}` : seconds(f.readyAt - f.at)]);
+    const ready = f.readyAt === undefined ? `NOT READY: ${f.problem}` : seconds(f.readyAt - f.at);
+    rows.push([f.what, seconds(f.at), String(a?.delayed ?? 0), prompt, backlog, ready, String(f.missedLive ?? 0)]);
   }
-  return `${table(rows)}\n(times from the fault: until every send is acked within ${PROMPT_MS / 1000} s again, until the last one held up is acked, until the service answers /readyz)`;
+  return `${table(rows)}\n(times from the fault: until every send is acked within ${PROMPT_MS / 1000} s again, until the last one held up is\n` +
+    'acked, until the service answers /readyz; missed live: of the messages acked from then until the next fault)';
 }
 
 /** [label, count, what it counts, whether it can fail the run] */

@@ -6,6 +6,8 @@ import type { SendRecord } from './records.ts';
 
 export interface FaultReport extends FaultResult {
   acks?: AckRecovery;
+  /** Messages acked from just before the fault until the next one that were missed live. */
+  missedLive?: number;
 }
 
 export interface VerifyResult {

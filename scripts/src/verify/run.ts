@@ -12,7 +12,7 @@ import { drain, offerLoad } from './load.ts';
 import type { VerifyOptions } from './options.ts';
 import { connectAll, createPairs, type Participant } from './participants.ts';
 import { Recorder } from './records.ts';
-import { ackRecovery } from './recovery.ts';
+import { ackRecovery, PROMPT_MS } from './recovery.ts';
 import { ackLatency, failuresOf, type FaultReport, type VerifyResult } from './result.ts';
 
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -26,11 +26,14 @@ function progress(recorder: Recorder, say: (line: string) => void): NodeJS.Timeo
   }, PROGRESS_MS);
 }
 
-function withAckRecovery(faults: FaultResult[], recorder: Recorder, loadEnd: number): FaultReport[] {
+/** Each fault with how it held up acks and how many messages acked around it were missed live. */
+function reportFaults(faults: FaultResult[], recorder: Recorder, loadEnd: number, missedLive: Set<string>): FaultReport[] {
   return faults.map((f, i) => {
     if (f.at === undefined) return f;
-    const next = faults.slice(i + 1).find((g) => g.at !== undefined)?.at ?? loadEnd;
-    return { ...f, acks: ackRecovery(recorder.sends.values(), f.at, next) };
+    const next = faults.slice(i + 1).find((g) => g.at !== undefined)?.at ?? Infinity;
+    let missed = 0;
+    for (const [key, r] of recorder.sends) if (missedLive.has(key) && r.ackedAt! >= f.at - PROMPT_MS && r.ackedAt! < next - PROMPT_MS) missed++;
+    return { ...f, acks: ackRecovery(recorder.sends.values(), f.at, Math.min(next, loadEnd)), missedLive: missed };
   });
 }
 
@@ -50,7 +53,11 @@ export async function runVerify(o: VerifyOptions, say: (line: string) => void): 
 
     const loadStart = recorder.now();
     const faultsDone = mesh
-      ? runFaults(mesh, { kinds: o.faults, nodes: o.localNodes, loadStart, loadEnd: loadStart + o.seconds * 1000, now: () => recorder.now(), onFault: (f) => say(`${(f.at! / 1000).toFixed(1)} s: ${f.what}`) })
+      ? runFaults(mesh, {
+        kinds: o.faults, nodes: o.localNodes, loadStart, loadEnd: loadStart + o.seconds * 1000, now: () => recorder.now(),
+        acksFlowing: () => recorder.unacked().every((r) => recorder.now() - r.sentAt <= PROMPT_MS),
+        onFault: (f) => say(`${(f.at! / 1000).toFixed(1)} s: ${f.what}`),
+      })
       : Promise.resolve([]);
     const ticker = progress(recorder, say);
     try {
@@ -71,12 +78,11 @@ export async function runVerify(o: VerifyOptions, say: (line: string) => void): 
         complete: (conv) => holdsAllAcked(conv, acked),
         settleMs: HISTORY_SETTLE_MS,
       });
-      const { counts, examples } = check(recorder, conversations);
-      const faultReports = withAckRecovery(faults, recorder, loadEnd);
+      const { counts, examples, missedLive } = check(recorder, conversations);
       return {
         target: mesh ? `${o.localNodes} local nodes, ${mesh.mode} mode` : `${urls.length} nodes (${urls.join(', ')})`,
         users: o.users, rate: o.rate, seconds: Math.round((loadEnd - loadStart) / 100) / 10, plannedSeconds: o.seconds,
-        counts, examples, faults: faultReports,
+        counts, examples, faults: reportFaults(faults, recorder, loadEnd, missedLive),
         ackLatencyMs: ackLatency(acked),
         errorAnswers: Object.fromEntries(recorder.errorAnswers),
         failures: failuresOf(counts, faults, o.failOnMissedLive),
