@@ -29,7 +29,7 @@ export interface PresenceOptions {
   seed: number;
   offlineMs: number;
   connectConcurrency: number;
-  /** Seconds to wait after the last reopen for the frames still on their way. */
+  /** Seconds without a new frame, once every reopen is answered, that end the run. */
   graceS: number;
 }
 
@@ -47,6 +47,9 @@ export interface PresenceResult {
   processes: Record<string, ProcResult>;
   eventLoop: RunResult['eventLoop'];
 }
+
+/** The longest the bench waits, after the last reopen is due, for reopens and frames still on their way. */
+const SETTLE_CAP_MS = 60_000;
 
 const WORKER = fileURLToPath(new URL('./presence-worker.ts', import.meta.url));
 
@@ -89,14 +92,19 @@ export async function runPresence(target: Target, o: PresenceOptions, progress: 
     const before = sampler.latest();
     sampler.start(1000);
     const endAt = startAt + o.durationS * 1000;
-    const until = endAt + o.offlineMs + o.graceS * 1000;
-    for (let now = nowMs(); now < until; now = nowMs()) {
-      const c = [...counts.values()].reduce((a, x) => ({ closed: a.closed + x.closed, frames: a.frames + x.frames }), { closed: 0, frames: 0 });
-      progress.draw(`[presence ${target.label}] ${Progress.bar(now - startAt, until - startAt)} closed ${c.closed} frames ${c.frames}`);
+    // After the churn: every reopen answered, then no new frame for graceS (at most SETTLE_CAP_MS).
+    const cap = endAt + o.offlineMs + SETTLE_CAP_MS;
+    let lastFrames = -1;
+    let quietSince = nowMs();
+    for (let now = nowMs(); now < cap; now = nowMs()) {
+      const c = [...counts.values()].reduce((a, x) => ({ closed: a.closed + x.closed, back: a.back + x.reopened + x.reopenFailed, frames: a.frames + x.frames }), { closed: 0, back: 0, frames: 0 });
+      if (c.frames !== lastFrames) { lastFrames = c.frames; quietSince = now; }
+      if (now >= endAt + o.offlineMs && c.back === c.closed && now - quietSince >= o.graceS * 1000) break;
+      progress.draw(`[presence ${target.label}] ${Progress.bar(now - startAt, endAt - startAt)} closed ${c.closed} reopened ${c.back} frames ${c.frames}`);
       await sleep(250);
     }
-    // CPU over the churn and the reopens it left, not the grace that follows.
-    const windowS = (until - o.graceS * 1000 - startAt) / 1000;
+    // CPU per second over everything since the churn began (the reopens and the frames they left included).
+    const windowS = (nowMs() - startAt) / 1000;
     await sampler.sample();
     const finalsP = workers.collect<PresenceFinal>('final', 120_000);
     workers.broadcast({ type: 'finish' });
