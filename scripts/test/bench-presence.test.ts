@@ -59,6 +59,7 @@ describe('presence frame matching', () => {
     pushEvent(arrivals, 2, false, 1520);
     const r = matchPresence(changes, arrivals, [0, 3, 2]);
     assert.deepEqual(r.latenciesMs, [4, 10, 2500, 2, 20]);
+    assert.equal(r.matchedOffline, 4);
     assert.equal(r.unmatched, 0);
     assert.equal(r.expected, 3 + 3 + 3 + 2);
   });
@@ -72,6 +73,7 @@ describe('presence frame matching', () => {
     pushEvent(arrivals, 3, false, 1200); // a user nobody churned
     const r = matchPresence(changes, arrivals, [0, 1]);
     assert.deepEqual(r.latenciesMs, []);
+    assert.equal(r.matchedOffline, 0);
     assert.equal(r.unmatched, 3);
     assert.equal(r.expected, 1);
   });

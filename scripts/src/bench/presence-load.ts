@@ -38,7 +38,7 @@ export interface PresenceResult {
   connections: RunResult['connections'];
   churnRate: number;
   windowS: number;
-  counts: Omit<PresenceCounts, 'errors'> & { changes: number; expected: number; matched: number; unmatched: number };
+  counts: Omit<PresenceCounts, 'errors'> & { changes: number; expected: number; matched: number; matchedOffline: number; unmatched: number };
   errorCodes: Record<string, number>;
   /** Change frames that arrived during the churn, per second. */
   framesPerSec: number;
@@ -66,10 +66,12 @@ export async function runPresence(target: Target, o: PresenceOptions, progress: 
   const sampler = new Sampler(target, workers.procs.map((p, i) => ({ name: `client-${i}`, pid: p.pid! })));
   try {
     const per = Math.ceil(o.conns / o.workers);
+    // One prefix for all workers: a watch list names users of every worker.
+    const userPrefix = `p${Date.now().toString(36)}-`;
     const readyP = workers.collect<Ready>('ready', 600_000);
     const connecting = setInterval(() => progress.draw(`[presence ${target.label}] connecting ${o.conns} over ${target.wsUrls.length} nodes…`), 500);
     workers.procs.forEach((_, w) => workers.send(w, {
-      type: 'init', userPrefix: `p${Date.now().toString(36)}-`, lo: Math.min(o.conns, w * per), hi: Math.min(o.conns, (w + 1) * per),
+      type: 'init', userPrefix, lo: Math.min(o.conns, w * per), hi: Math.min(o.conns, (w + 1) * per),
       totalUsers: o.conns, wsUrls: target.wsUrls, localAddresses: o.addresses, connectConcurrency: o.connectConcurrency,
       watchCount: o.watchCount, seed: o.seed,
     }));
@@ -140,7 +142,7 @@ function summarizePresence(i: SummaryInput): PresenceResult {
     counts: {
       closed: sum('closed'), reopened: sum('reopened'), reopenFailed: sum('reopenFailed'), dropped: sum('dropped'),
       answers: sum('answers'), frames: sum('frames'), changes: i.changes.users.length,
-      expected: match.expected, matched: match.latenciesMs.length, unmatched: match.unmatched,
+      expected: match.expected, matched: match.latenciesMs.length, matchedOffline: match.matchedOffline, unmatched: match.unmatched,
     },
     errorCodes,
     framesPerSec: Math.round(during / i.o.durationS),

@@ -19,6 +19,8 @@ export function pushEvent(e: PresenceEvents, user: number, online: boolean, t: n
 export interface MatchResult {
   /** Frames matched to a change, with their latency in ms. */
   latenciesMs: number[];
+  /** Of the matched frames, those saying the user went offline (the rest: came online). */
+  matchedOffline: number;
   /** Frames of a state no recorded change (before their arrival) led to. */
   unmatched: number;
   /** Frames expected: per change, the number of users watching the changed user. */
@@ -54,12 +56,16 @@ export function matchPresence(changes: PresenceEvents, arrivals: PresenceEvents,
   const byUser = index(changes);
   const latenciesMs: number[] = [];
   let unmatched = 0;
+  let matchedOffline = 0;
   arrivals.users.forEach((u, k) => {
     const entry = byUser.get(u);
     const cause = entry && latestAtOrBefore(arrivals.online[k] ? entry.on : entry.off, arrivals.t[k]!);
     if (cause === undefined) unmatched++;
-    else latenciesMs.push(arrivals.t[k]! - cause);
+    else {
+      latenciesMs.push(arrivals.t[k]! - cause);
+      if (!arrivals.online[k]) matchedOffline++;
+    }
   });
   const expected = changes.users.reduce((s, u) => s + (watchers[u] ?? 0), 0);
-  return { latenciesMs, unmatched, expected };
+  return { latenciesMs, matchedOffline, unmatched, expected };
 }
