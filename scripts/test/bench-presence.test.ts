@@ -1,7 +1,7 @@
 /** The presence scenario's pure parts: who watches whom, and matching frames to the changes behind them. */
 import { strict as assert } from 'node:assert';
 import { emptyEvents, latestAtOrBefore, matchPresence, pushEvent } from '../src/bench/presence-match.ts';
-import { watcherCounts, watchList } from '../src/bench/presence-plan.ts';
+import { watcherLists, watchList } from '../src/bench/presence-plan.ts';
 
 describe('presence watch lists', () => {
   it('gives each user the asked number of distinct others', () => {
@@ -29,11 +29,11 @@ describe('presence watch lists', () => {
     assert.throws(() => watchList(-1, 10, 5, 1), RangeError);
   });
 
-  it('counts watchers consistently with the lists', () => {
-    const counts = watcherCounts(300, 20, 9);
-    assert.equal(counts.reduce((a, b) => a + b, 0), 300 * 20);
-    const of7 = Array.from({ length: 300 }, (_, u) => watchList(u, 300, 20, 9)).filter((l) => l.includes(7)).length;
-    assert.equal(counts[7], of7);
+  it('lists the watchers of each user consistently with the watch lists', () => {
+    const watchers = watcherLists(300, 20, 9);
+    assert.equal(watchers.reduce((a, l) => a + l.length, 0), 300 * 20);
+    const of7 = Array.from({ length: 300 }, (_, u) => u).filter((u) => watchList(u, 300, 20, 9).includes(7));
+    assert.deepEqual([...watchers[7]!].sort((a, b) => a - b), of7);
   });
 });
 
@@ -57,11 +57,13 @@ describe('presence frame matching', () => {
     pushEvent(arrivals, 1, false, 3500); // late frame of the first close, after the reopen
     pushEvent(arrivals, 1, false, 5002); // the second close
     pushEvent(arrivals, 2, false, 1520);
-    const r = matchPresence(changes, arrivals, [0, 3, 2]);
+    // 0, 2 and 3 watch user 1; 1 and 4 watch user 2. User 2 stays offline from 1500, user 1 is offline 1000–3000.
+    const r = matchPresence(changes, arrivals, [[], [0, 2, 3], [1, 4]]);
     assert.deepEqual(r.latenciesMs, [4, 10, 2500, 2, 20]);
     assert.equal(r.matchedOffline, 4);
     assert.equal(r.unmatched, 0);
-    assert.equal(r.expected, 3 + 3 + 3 + 2);
+    // Watcher 2 misses user 1's changes at 3000 and 5000, watcher 1 misses user 2's at 1500.
+    assert.equal(r.expected, 3 + 2 + 2 + 1);
   });
 
   it('counts frames no recorded change explains as unmatched', () => {
@@ -71,7 +73,7 @@ describe('presence frame matching', () => {
     pushEvent(arrivals, 1, true, 1200); // no reopen recorded
     pushEvent(arrivals, 1, false, 900); // before the close
     pushEvent(arrivals, 3, false, 1200); // a user nobody churned
-    const r = matchPresence(changes, arrivals, [0, 1]);
+    const r = matchPresence(changes, arrivals, [[], [0]]);
     assert.deepEqual(r.latenciesMs, []);
     assert.equal(r.matchedOffline, 0);
     assert.equal(r.unmatched, 3);

@@ -10,7 +10,7 @@ import { connectionSummary } from './connect-lanes.ts';
 import { newHist, recordMs, summarize, type LatencySummary } from './hist.ts';
 import { Workers } from './load.ts';
 import { emptyEvents, matchPresence, type PresenceEvents } from './presence-match.ts';
-import { watcherCounts } from './presence-plan.ts';
+import { watcherLists } from './presence-plan.ts';
 import type { PresenceCounts, PresenceFinal, PresenceParentMsg, PresenceWorkerMsg } from './presence-protocol.ts';
 import { Progress } from './progress.ts';
 import { eventLoop, processes, round, type ProcResult, type RunResult } from './results.ts';
@@ -125,7 +125,7 @@ interface SummaryInput {
 }
 
 function summarizePresence(i: SummaryInput): PresenceResult {
-  const match = matchPresence(i.changes, i.arrivals, watcherCounts(i.o.conns, i.o.watchCount, i.o.seed));
+  const match = matchPresence(i.changes, i.arrivals, watcherLists(i.o.conns, i.o.watchCount, i.o.seed));
   const hist = newHist();
   for (const ms of match.latenciesMs) recordMs(hist, ms);
   const latency = summarize(hist);

@@ -23,7 +23,7 @@ export interface MatchResult {
   matchedOffline: number;
   /** Frames of a state no recorded change (before their arrival) led to. */
   unmatched: number;
-  /** Frames expected: per change, the number of users watching the changed user. */
+  /** Frames expected: per change, the watchers of the changed user the churn did not hold offline then. */
   expected: number;
 }
 
@@ -51,8 +51,17 @@ export function latestAtOrBefore(times: number[], t: number): number | undefined
   return lo === 0 ? undefined : times[lo - 1];
 }
 
-/** `watchers[u]`: how many users watch u (presence-plan.ts watcherCounts). */
-export function matchPresence(changes: PresenceEvents, arrivals: PresenceEvents, watchers: ArrayLike<number>): MatchResult {
+/** Whether `user` was connected at `t`: not between one of its closes and the reopen after it. */
+function connectedAt(byUser: Map<number, { on: number[]; off: number[] }>, user: number, t: number): boolean {
+  const entry = byUser.get(user);
+  const closed = entry && latestAtOrBefore(entry.off, t);
+  if (closed === undefined) return true;
+  const reopened = latestAtOrBefore(entry!.on, t);
+  return reopened !== undefined && reopened >= closed;
+}
+
+/** `watchers[u]`: the users who watch u (presence-plan.ts watcherLists). */
+export function matchPresence(changes: PresenceEvents, arrivals: PresenceEvents, watchers: readonly (readonly number[])[]): MatchResult {
   const byUser = index(changes);
   const latenciesMs: number[] = [];
   let unmatched = 0;
@@ -66,6 +75,9 @@ export function matchPresence(changes: PresenceEvents, arrivals: PresenceEvents,
       if (!arrivals.online[k]) matchedOffline++;
     }
   });
-  const expected = changes.users.reduce((s, u) => s + (watchers[u] ?? 0), 0);
+  let expected = 0;
+  changes.users.forEach((u, k) => {
+    for (const w of watchers[u] ?? []) if (connectedAt(byUser, w, changes.t[k]!)) expected++;
+  });
   return { latenciesMs, matchedOffline, unmatched, expected };
 }

@@ -1,7 +1,7 @@
 /**
  * Who watches whom in the presence scenario: each user watches `count` others, drawn from a PRNG
  * seeded by the run's seed and the user, so every worker (its own users' lists) and the parent
- * (how many watch each user, the frames a change should produce) derive the same lists alone.
+ * (who watches each user, the frames a change should produce) derive the same lists alone.
  */
 
 /** mulberry32: a small, fast 32-bit PRNG, good enough to spread watch lists evenly. */
@@ -29,9 +29,9 @@ export function watchList(user: number, total: number, count: number, seed: numb
   return [...picked];
 }
 
-/** Per user: how many users watch them. */
-export function watcherCounts(total: number, count: number, seed: number): Uint32Array {
-  const out = new Uint32Array(total);
-  for (let u = 0; u < total; u++) for (const w of watchList(u, total, count, seed)) out[w]!++;
+/** Per user: the users who watch them. */
+export function watcherLists(total: number, count: number, seed: number): number[][] {
+  const out = Array.from({ length: total }, (): number[] => []);
+  for (let u = 0; u < total; u++) for (const w of watchList(u, total, count, seed)) out[w]!.push(u);
   return out;
 }

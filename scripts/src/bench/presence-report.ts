@@ -9,7 +9,7 @@ export function presenceTable(r: PresenceResult): string {
     ['connections', r.connections.connected], ['connect time (s)', r.connections.connectSeconds],
     ['churn offered (closes/s)', r.churnRate], ['closed', c.closed], ['reopened', c.reopened], ['reopen failed', c.reopenFailed],
     ['dropped (not by the churn)', c.dropped], ['changes recorded', c.changes], ['watch answers', c.answers],
-    ['change frames', c.frames], ['frames expected (watchers of the changed users)', c.expected],
+    ['change frames', c.frames], ['frames expected (watchers connected at the change)', c.expected],
     ['frames matched to a change', c.matched], ['of them: went offline', c.matchedOffline], ['of them: came online', c.matched - c.matchedOffline], ['frames matching no change', c.unmatched],
     ['presence frames/s', r.framesPerSec],
     ['change→frame p50 (ms)', r.latency.p50], ['change→frame p95 (ms)', r.latency.p95],
