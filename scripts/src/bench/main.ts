@@ -137,6 +137,7 @@ async function presence(): Promise<void> {
     durationS: load.durationS, watchCount: 20, seed: 1, offlineMs: 2000, connectConcurrency: load.connectConcurrency, graceS: num(a.grace, 3),
   };
   if (!(o.rate > 0) || !(o.durationS > 0) || !(o.conns > 1)) usage('--scenario presence needs --rate and --duration above 0 and --conns above 1');
+  if (!a.target && !(Number.isInteger(nodes) && nodes >= 1)) usage(`--nodes must be a whole number above 0, not ${a.nodes}`);
   const target = await (a.target ? Promise.resolve(externalTarget(a.target.split(','), undefined)) : startMesh({ nodes, kafka: false }));
   const result = await runPresence(target, o, progress).finally(() => target.stop());
   const title = `presence: ${target.wsUrls.length} nodes, ${conns.toLocaleString('en-US')} connections watching ${o.watchCount} each, ${o.rate} closes/s (each reopened after ${o.offlineMs / 1000} s)`;
