@@ -51,6 +51,9 @@ export interface PresenceResult {
 /** The longest the bench waits, after the last reopen is due, for reopens and frames still on their way. */
 const SETTLE_CAP_MS = 60_000;
 
+/** From the last worker ready to the first close. */
+const SETTLE_MS = 2000;
+
 const WORKER = fileURLToPath(new URL('./presence-worker.ts', import.meta.url));
 
 function concat(into: PresenceEvents, more: PresenceEvents): void {
@@ -87,7 +90,8 @@ export async function runPresence(target: Target, o: PresenceOptions, progress: 
       concat(changes, m.changes);
       concat(arrivals, m.arrivals);
     });
-    const startAt = nowMs() + 1000;
+    // The frames of the last users to connect have SETTLE_MS to arrive before the churn starts.
+    const startAt = nowMs() + SETTLE_MS;
     workers.broadcast({ type: 'run', startAt, durationMs: o.durationS * 1000, rate: o.rate / o.workers, offlineMs: o.offlineMs });
     await sleep(Math.max(0, startAt - nowMs()));
     await sampler.sample();

@@ -41,8 +41,8 @@ async function connectOne(i: number): Promise<string | undefined> {
       const now = nowMs();
       const watched = Number(user.slice(init.userPrefix.length));
       if (unanswered.delete(watched)) return void counts.answers++;
-      // Changes while the users connect (before the churn) are neither counted nor matched.
-      if (!run) return;
+      // Changes while the users connected (before the churn) are neither counted nor matched.
+      if (!run || now < run.startAt) return;
       counts.frames++;
       pushEvent(arrivals, watched, online, now);
     },
