@@ -4,32 +4,14 @@
  * then every run's accounting must be consistent.
  */
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../src/bench/results.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, 'scripts/src/bench/main.ts');
+import { runBenchCli } from './bench-cli.ts';
 
 describe('bench smoke run', function () {
   this.timeout(240_000);
-  let out: string;
-
-  before(async () => { out = await mkdtemp(join(tmpdir(), 'bench-smoke-')); });
-  after(async () => { await rm(out, { recursive: true, force: true }); });
 
   it('runs a tiny same-node scenario on the mesh, Socket.IO and the relay and reports consistent counts', async () => {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', MAIN, '--scenario', 'same-node', '--conns', '20', '--rate', '200', '--duration', '3', '--peer', 'socketio', '--baseline', '--quiet', '--out', out],
-        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-        (err, so, se) => (err ? reject(new Error(`bench failed: ${err.message}\n${se}`)) : resolve(so)));
-    });
-    const file = /results: (.+\.json)/.exec(stdout)?.[1];
-    assert.ok(file, `no results file in:\n${stdout}`);
-    const report = JSON.parse(await readFile(file, 'utf8')) as { results: RunResult[] };
+    const { report } = await runBenchCli<{ results: RunResult[] }>(['--scenario', 'same-node', '--conns', '20', '--rate', '200', '--duration', '3', '--peer', 'socketio', '--baseline']);
     assert.deepEqual(report.results.map((r) => r.label), ['mesh', 'socketio', 'baseline']);
     for (const run of report.results) {
       const c = run.counts!;

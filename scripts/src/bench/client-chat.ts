@@ -7,9 +7,10 @@ import WebSocket from 'ws';
 import type { ClientConn, Connect, ConnEvents } from './client-conn.ts';
 
 function onFrame(raw: string, events: ConnEvents): void {
-  // Frames the bench expects: welcome (handled at connect), ack, message, error.
-  const f = JSON.parse(raw) as { type: string; cid?: string; id?: string; body?: string; code?: string };
+  // Frames the bench expects: welcome (handled at connect), ack, message, presence, error.
+  const f = JSON.parse(raw) as { type: string; cid?: string; id?: string; body?: string; code?: string; user?: string; online?: boolean };
   if (f.type === 'message') return events.message(f.body ?? '');
+  if (f.type === 'presence' && f.user !== undefined) return events.presence?.(f.user, f.online === true);
   if (f.type === 'ack' && f.cid) return events.ack(f.cid, f.id);
   if (f.type === 'error') events.error(f.code ?? '?', f.cid);
 }
@@ -19,6 +20,7 @@ export const connectChat: Connect = (spec, events) => {
   const conn: ClientConn = {
     get open() { return ws.readyState === WebSocket.OPEN; },
     send(to, cid, body) { ws.send(`{"type":"send","to":"${to}","cid":"${cid}","body":"${body}"}`); },
+    watch(users) { ws.send(JSON.stringify({ type: 'watch', users })); },
     close() { ws.terminate(); },
   };
   return new Promise((resolve) => {

@@ -9,6 +9,8 @@ export interface ClientConn {
   readonly open: boolean;
   /** `body` and `to` are plain (no characters JSON would escape): the worker builds them. */
   send(to: string, cid: string, body: string): void;
+  /** Replace the watch list (docs/protocol.md `watch`); the chat protocol only. */
+  watch?(users: string[]): void;
   close(): void;
 }
 
@@ -18,6 +20,8 @@ export interface ConnEvents {
   ack(cid: string, id: string | undefined): void;
   /** A refusal (with the send's cid) or an error frame about no send (without). */
   error(code: string, cid: string | undefined): void;
+  /** A presence frame about a watched user; the chat protocol only. */
+  presence?(user: string, online: boolean): void;
   /** The connection closed. */
   closed(): void;
 }

@@ -7,6 +7,7 @@
  */
 import { connectChat } from './client-chat.ts';
 import type { ClientConn } from './client-conn.ts';
+import { connectInLanes } from './connect-lanes.ts';
 import { connectSocketIo } from './client-socketio.ts';
 import { nowMs } from './clock.ts';
 import { encodeHist, newHist, recordMs, type Hist } from './hist.ts';
@@ -114,19 +115,8 @@ async function connectOne(i: number): Promise<string | undefined> {
 }
 
 async function connectAll(): Promise<void> {
-  const started = nowMs();
   for (let i = init.lo; i < init.hi; i++) offline.add(i);
-  let next = init.lo;
-  let failed = 0;
-  let firstError: string | undefined;
-  const lane = async () => {
-    while (next < init.hi) {
-      const err = await connectOne(next++);
-      if (err) { failed++; firstError ??= err; }
-    }
-  };
-  await Promise.all(Array.from({ length: init.connectConcurrency }, lane));
-  post({ type: 'ready', connected: init.hi - init.lo - failed, failed, connectMs: nowMs() - started, ...(firstError && { firstError }) });
+  post(await connectInLanes(init.lo, init.hi, init.connectConcurrency, connectOne));
 }
 
 /** A recipient for a sender on `node`: on another node with probability `cross`. */

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nowMs, sleep } from './clock.ts';
+import { connectionSummary } from './connect-lanes.ts';
 import { addEncoded, newHist, summarize } from './hist.ts';
 import { LagSampler } from './lag-sampler.ts';
 import { Progress } from './progress.ts';
@@ -38,24 +39,25 @@ export interface LoadOptions {
 
 const WORKER = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
 
-class Workers {
+/** `n` forked client workers running `script`, spoken to with In and answering with Out. */
+export class Workers<In extends { type: string } = ParentMsg, Out extends { type: string } = WorkerMsg> {
   readonly procs: ChildProcess[];
-  private readonly handlers = new Set<(w: number, m: WorkerMsg) => void>();
+  private readonly handlers = new Set<(w: number, m: Out) => void>();
 
-  constructor(n: number) {
+  constructor(n: number, script = WORKER) {
     this.procs = Array.from({ length: n }, (_, w) => {
-      const p = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean)], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      p.on('message', (m: WorkerMsg) => { for (const h of this.handlers) h(w, m); });
+      const p = fork(script, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean)], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      p.on('message', (m: Out) => { for (const h of this.handlers) h(w, m); });
       return p;
     });
   }
 
-  send(w: number, m: ParentMsg): void { this.procs[w]!.send(m); }
-  broadcast(m: ParentMsg): void { this.procs.forEach((_, w) => this.send(w, m)); }
-  on(h: (w: number, m: WorkerMsg) => void): () => void { this.handlers.add(h); return () => this.handlers.delete(h); }
+  send(w: number, m: In): void { this.procs[w]!.send(m); }
+  broadcast(m: In): void { this.procs.forEach((_, w) => this.send(w, m)); }
+  on(h: (w: number, m: Out) => void): () => void { this.handlers.add(h); return () => this.handlers.delete(h); }
 
   /** One message of `type` from every worker. */
-  collect<T extends WorkerMsg>(type: T['type'], timeoutMs: number): Promise<T[]> {
+  collect<T extends Out>(type: T['type'], timeoutMs: number): Promise<T[]> {
     return new Promise((resolve, reject) => {
       const got: T[] = [];
       let n = 0;
@@ -72,7 +74,7 @@ class Workers {
     await Promise.all(this.procs.map((p) => new Promise((r) => {
       if (p.exitCode !== null) return r(null);
       p.once('exit', r);
-      p.send({ type: 'exit' } satisfies ParentMsg);
+      p.send({ type: 'exit' });
       setTimeout(() => p.kill('SIGKILL'), 10_000).unref();
     })));
   }
@@ -95,13 +97,7 @@ export async function runLoad(target: Target, o: LoadOptions, progress: Progress
       wsUrls: target.wsUrls, protocol: target.protocol, localAddresses: o.addresses, connectConcurrency: o.connectConcurrency,
     }));
     const ready = await readyP.finally(() => { clearInterval(connecting); offReady(); });
-    const connections = {
-      requested: o.conns,
-      connected: ready.reduce((s, r) => s + r.connected, 0),
-      failed: ready.reduce((s, r) => s + r.failed, 0),
-      connectSeconds: Math.max(...ready.map((r) => r.connectMs)) / 1000,
-      firstError: ready.find((r) => r.firstError)?.firstError,
-    };
+    const connections = connectionSummary(o.conns, ready);
     progress.note(`[${o.scenario} ${target.label}] ${connections.connected} connected, ${connections.failed} failed in ${connections.connectSeconds.toFixed(1)} s${connections.firstError ? ` (first error: ${connections.firstError})` : ''}`);
     if (o.rate === 0) return await holdIdle(target, o, workers, sampler, before, connections, progress);
     return await sendLoad(target, o, workers, sampler, connections, progress);

@@ -14,6 +14,8 @@ import { runLoad, type LoadOptions } from './load.ts';
 import { runDrain } from './persist-drain.ts';
 import { machineInfo } from './proc-stats.ts';
 import { Progress } from './progress.ts';
+import { runPresence, type PresenceOptions } from './presence-load.ts';
+import { presenceTable } from './presence-report.ts';
 import { startSocketIo } from './peer-socketio.ts';
 import { markdownTable, svgChart } from './report.ts';
 import { soakTables, soakVerdict } from './soak-report.ts';
@@ -22,7 +24,10 @@ import { externalTarget, startMesh, startRelay, type Target } from './targets.ts
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Per scenario: nodes, connections, msgs/s (0 = idle), cross-node share, seconds; a soak samples every 10 s. */
+/**
+ * Per scenario: nodes, connections, msgs/s (0 = idle; presence: connections closed and opened
+ * again per second), cross-node share, seconds; a soak samples every 10 s.
+ */
 const SCENARIOS: Record<string, { nodes: number; conns: number; rate: number; cross: number; duration: number; sampleS?: number; soak?: true }> = {
   idle: { nodes: 6, conns: 10_000, rate: 0, cross: 0, duration: 10 },
   'same-node': { nodes: 2, conns: 1000, rate: 5000, cross: 0, duration: 15 },
@@ -30,6 +35,7 @@ const SCENARIOS: Record<string, { nodes: number; conns: number; rate: number; cr
   mixed: { nodes: 4, conns: 4000, rate: 3000, cross: 0.5, duration: 15 },
   persist: { nodes: 0, conns: 0, rate: 0, cross: 0, duration: 0 },
   soak: { nodes: 2, conns: 1000, rate: 1000, cross: 1, duration: 600, sampleS: 10, soak: true },
+  presence: { nodes: 2, conns: 20_000, rate: 200, cross: 0, duration: 30 },
 };
 
 const { values: a } = parseArgs({
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${drainTable(drain)}\n\nresults: ${base}.json\nchart: ${base}.svg\n`);
     return;
   }
+  if (scenario === 'presence') return void await presence();
   const results: RunResult[] = [];
   const kafka = a.kafka || Boolean(process.env.KAFKA_BROKERS);
   results.push(await withTarget(() => (a.target
@@ -121,6 +128,21 @@ async function main(): Promise<void> {
   const soaks = results.flatMap((r) => (r.soak ? [[r.label, r.soak] as const] : []));
   const soakText = soaks.map(([label, s]) => `\n\n${soakTables(label, s)}`).join('') + soaks.map(([label, s]) => `\n\n${soakVerdict(label, s)}`).join('');
   process.stdout.write(`\n${title}\n\n${markdownTable(results)}${soakText}\n\nresults: ${base}.json\n${load.rate > 0 ? `chart: ${base}.svg\n` : ''}`);
+}
+
+/** Each user watches 20 others; the lists come from a fixed seed, so runs compare. */
+async function presence(): Promise<void> {
+  const o: PresenceOptions = {
+    conns, workers: num(a.workers, Math.max(2, Math.ceil(conns / 5000))), addresses: load.addresses, rate: load.rate,
+    durationS: load.durationS, watchCount: 20, seed: 1, offlineMs: 2000, connectConcurrency: load.connectConcurrency, graceS: num(a.grace, 3),
+  };
+  if (!(o.rate > 0) || !(o.durationS > 0) || !(o.conns > 1)) usage('--scenario presence needs --rate and --duration above 0 and --conns above 1');
+  if (!a.target && !(Number.isInteger(nodes) && nodes >= 1)) usage(`--nodes must be a whole number above 0, not ${a.nodes}`);
+  const target = await (a.target ? Promise.resolve(externalTarget(a.target.split(','), undefined)) : startMesh({ nodes, kafka: false }));
+  const result = await runPresence(target, o, progress).finally(() => target.stop());
+  const title = `presence: ${target.wsUrls.length} nodes, ${conns.toLocaleString('en-US')} connections watching ${o.watchCount} each, ${o.rate} closes/s (each reopened after ${o.offlineMs / 1000} s)`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine: machineInfo(), startedAt: stamp, nodes, options: o, result }, null, 2)}\n`);
+  process.stdout.write(`\n${title}\n\n${presenceTable(result)}\n\nresults: ${base}.json\n`);
 }
 
 function drainTable(d: Awaited<ReturnType<typeof runDrain>>): string {

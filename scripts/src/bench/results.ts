@@ -79,7 +79,7 @@ function accounting(finals: Final[]) {
   return c;
 }
 
-function processes(before: Sample, after: Sample, windowS: number): Record<string, ProcResult> {
+export function processes(before: Sample, after: Sample, windowS: number): Record<string, ProcResult> {
   const out: Record<string, ProcResult> = {};
   for (const [name, p] of Object.entries(after.procs)) {
     if (p.pids === 0) continue;
@@ -89,7 +89,7 @@ function processes(before: Sample, after: Sample, windowS: number): Record<strin
   return out;
 }
 
-function eventLoop(samples: Sample[], from: number): RunResult['eventLoop'] {
+export function eventLoop(samples: Sample[], from: number): RunResult['eventLoop'] {
   const out: RunResult['eventLoop'] = {};
   const names = new Set(samples.flatMap((s) => Object.keys(s.services)));
   for (const name of names) {
