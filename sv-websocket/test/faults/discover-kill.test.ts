@@ -9,7 +9,7 @@ import { startService } from '@chat/shared/testing/processes';
 import { startTestRedis } from '@chat/shared/testing/redis';
 import { eventually } from '@chat/shared/testing/eventually';
 import { startMesh, uniqueUser } from '../helpers/mesh.ts';
-import { faultSuite } from '../helpers/fault-suite.ts';
+import { meshSuite } from '../helpers/mesh-suite.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
 
 const LOOKUP_CACHE_MS = 200;
@@ -18,7 +18,7 @@ const NODE = { LEASE_MS: '2000', LOOKUP_CACHE_MS: String(LOOKUP_CACHE_MS) };
 for (const engine of ['memory', 'redis'] as const) {
   describe(`faults: SIGKILL of sv-discover (${engine} registry)`, function () {
     this.timeout(90_000);
-    const suite = faultSuite(async () => {
+    const suite = meshSuite(async () => {
       const redisUrl = engine === 'redis' ? await startTestRedis() : undefined;
       return startMesh({ nodes: [NODE, NODE], ...(redisUrl && { redisUrl }) });
     });

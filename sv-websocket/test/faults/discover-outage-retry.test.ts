@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { startService } from '@chat/shared/testing/processes';
-import { clientsOf, startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { startMesh, uniqueUser } from '../helpers/mesh.ts';
+import { meshSuite } from '../helpers/mesh-suite.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
 import { eventually } from '@chat/shared/testing/eventually';
 import { metricValue } from '../helpers/faults.ts';
@@ -17,38 +18,29 @@ const SENDS = 5;
 
 describe('faults: live delivery across a sv-discover outage', function () {
   this.timeout(120_000);
-  let mesh: Mesh;
-  const clients = clientsOf(() => mesh);
-  before(async function () {
-    this.timeout(180_000);
-    mesh = await startMesh({ nodes: [NODE, NODE] });
-  });
-  after(async () => {
-    await clients.closeAll();
-    await mesh?.stop();
-  });
+  const suite = meshSuite(() => startMesh({ nodes: [NODE, NODE] }));
 
   it('retries the deliveries whose lookups failed, so a recipient who stayed connected gets every message live', async () => {
     const [a, b] = ['alice', 'bob'].map(uniqueUser) as [string, string];
-    const alice = await clients.connect(0, a);
+    const alice = await suite.connect(0, a);
     // `welcome` comes once discovery has the connection: bob is registered, node-0 never asked.
-    const bob = await clients.connect(1, b);
-    const sender = mesh.nodes[0]!;
-    const old = mesh.discover;
+    const bob = await suite.connect(1, b);
+    const sender = suite.mesh.nodes[0]!;
+    const old = suite.mesh.discover;
     await old.stop('SIGKILL');
 
     const { acked, send } = ackRecorder();
     for (let k = 1; k <= SENDS; k++) await send(alice, a, b, `outage-${k}`);
     const parked = await metricValue(sender.url, 'chat_forward_retries_parked');
 
-    const restarted = await startService('sv-discover', { ...mesh.discoverEnv(), PORT: String(old.port) });
-    mesh.discovers[0] = restarted;
-    mesh.discover = restarted;
+    const restarted = await startService('sv-discover', { ...suite.mesh.discoverEnv(), PORT: String(old.port) });
+    suite.mesh.discovers[0] = restarted;
+    suite.mesh.discover = restarted;
     for (const x of acked) {
       assert.equal((await bob.next('message', (m) => m.id === x.id, 60_000)).body, `${x.cid} body`, 'delivered live, late');
     }
     assert.ok(parked !== undefined && parked >= 1, `parked while discovery was down: ${parked}`);
     await eventually('nothing left parked', async () => (await metricValue(sender.url, 'chat_forward_retries_parked')) === 0);
-    await expectStoredExactlyOnce(mesh.databaseUrl, acked);
+    await expectStoredExactlyOnce(suite.mesh.databaseUrl, acked);
   });
 });

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { newId } from '@chat/shared/ids';
 import { ROUTES, type IngestReply } from '@chat/shared/internal-api';
 import { signedRequest } from '@chat/shared/testing/internal-requests';
-import { faultSuite } from '../helpers/fault-suite.ts';
+import { meshSuite } from '../helpers/mesh-suite.ts';
 import { startMesh, TEST_SECRET, uniqueUser } from '../helpers/mesh.ts';
 
 describe('faults: a committed send whose reply was lost', function () {
   this.timeout(90_000);
-  const suite = faultSuite(() => startMesh({ nodes: [{}, {}] }));
+  const suite = meshSuite(() => startMesh({ nodes: [{}, {}] }));
 
   it('a retry of the same cid on another node is acked as the original and delivered live, as stored', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];

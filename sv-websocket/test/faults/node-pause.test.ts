@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { eventually } from '@chat/shared/testing/eventually';
 import { startMesh, uniqueUser } from '../helpers/mesh.ts';
-import { faultSuite } from '../helpers/fault-suite.ts';
+import { meshSuite } from '../helpers/mesh-suite.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { metricValue } from '../helpers/faults.ts';
 
@@ -15,7 +15,7 @@ const NODE = { LEASE_MS: String(LEASE_MS) };
 
 describe('faults: SIGSTOP of a node past its lease, then SIGCONT', function () {
   this.timeout(90_000);
-  const suite = faultSuite(() => startMesh({ nodes: [NODE, NODE] }), { beforeStop: (mesh) => { if (mesh.nodes[0]?.child.exitCode === null) mesh.nodes[0].child.kill('SIGCONT'); } });
+  const suite = meshSuite(() => startMesh({ nodes: [NODE, NODE] }), { beforeStop: (mesh) => { if (mesh.nodes[0]?.child.exitCode === null) mesh.nodes[0].child.kill('SIGCONT'); } });
   const { connect } = suite;
 
   it('expires the stopped node, keeps the reconnected user, and re-registers the node after SIGCONT', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startPrivateRedis, type PrivateRedis } from '@chat/shared/testing/private-redis';
 import { eventually } from '@chat/shared/testing/eventually';
 import { startMesh, uniqueUser } from '../helpers/mesh.ts';
-import { faultSuite } from '../helpers/fault-suite.ts';
+import { meshSuite } from '../helpers/mesh-suite.ts';
 import { ackRecorder, expectStoredExactlyOnce } from '../helpers/stored.ts';
 
 const NODE = { LEASE_MS: '2000', RATE_LIMIT_BURST: '1000' };
@@ -16,7 +16,7 @@ const NODE = { LEASE_MS: '2000', RATE_LIMIT_BURST: '1000' };
 describe('faults: Redis restarted empty', function () {
   this.timeout(90_000);
   let redis: PrivateRedis;
-  const suite = faultSuite(async () => {
+  const suite = meshSuite(async () => {
     redis = await startPrivateRedis();
     return startMesh({ nodes: [NODE, NODE], redisUrl: redis.url });
   });

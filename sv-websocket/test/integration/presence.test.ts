@@ -8,27 +8,15 @@
 import assert from 'node:assert/strict';
 import { startTestKafka, uniqueTopic } from '@chat/shared/local-kafka';
 import { eventually } from '@chat/shared/testing/eventually';
-import { DiscoveryProbe } from '../helpers/faults.ts';
-import { clientsOf, startMesh, startRegistryMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
+import { startMesh, startRegistryMesh, uniqueUser } from '../helpers/mesh.ts';
+import { meshSuite } from '../helpers/mesh-suite.ts';
 import { presenceReceived, watch } from '../helpers/presence.ts';
 
 for (const engine of ['memory', 'redis'] as const) {
   describe(`presence across nodes (${engine} registry, direct mode)`, function () {
     this.timeout(60_000);
-    let mesh: Mesh;
-    let probe: DiscoveryProbe;
-    const clients = clientsOf(() => mesh);
-
-    before(async function () {
-      this.timeout(180_000);
-      mesh = await startRegistryMesh(engine, [{}, {}, {}]);
-      probe = new DiscoveryProbe(() => mesh.discover.url);
-    });
-    afterEach(() => clients.closeAll());
-    after(async () => {
-      await probe?.close();
-      await mesh?.stop();
-    });
+    const suite = meshSuite(() => startRegistryMesh(engine, [{}, {}, {}]), { closeClientsAfterEach: true });
+    const clients = { connect: suite.connect };
 
     it('answers each watched user at once, online or never seen, then says when they come and go', async () => {
       const [a, b, c] = [uniqueUser('alice'), uniqueUser('bob'), uniqueUser('carol')];
@@ -58,7 +46,7 @@ for (const engine of ['memory', 'redis'] as const) {
       const alice = await clients.connect(0, a);
       assert.equal((await watch(alice, [b, c])).get(b)!.online, true);
       await bobHere.close();
-      await eventually('discovery dropped the closed tab', async () => assert.deepEqual(await probe.nodesOf(b), ['node-2']));
+      await eventually('discovery dropped the closed tab', async () => assert.deepEqual(await suite.probe.nodesOf(b), ['node-2']));
       // A later change of another watched user, registered through the same node: had bob gone
       // offline, that would have come first.
       await clients.connect(1, c);
@@ -90,11 +78,11 @@ for (const engine of ['memory', 'redis'] as const) {
       await watch(alice, [b]);
       await bob.close();
       await alice.next('presence', (p) => p.user === b && !p.online);
-      assert.ok((await presenceReceived(mesh.nodes[0]!.url)) >= 2, 'the watcher\'s node got the answer and the change');
-      assert.equal(await presenceReceived(mesh.nodes[1]!.url), 0, 'not one state in this whole file');
+      assert.ok((await presenceReceived(suite.mesh.nodes[0]!.url)) >= 2, 'the watcher\'s node got the answer and the change');
+      assert.equal(await presenceReceived(suite.mesh.nodes[1]!.url), 0, 'not one state in this whole file');
       await alice.close();
       await eventually('node 0 watches nobody once its watcher closed', async () => {
-        const text = await (await fetch(`${mesh.nodes[0]!.url}/metrics`)).text();
+        const text = await (await fetch(`${suite.mesh.nodes[0]!.url}/metrics`)).text();
         assert.match(text, /^chat_presence_watched_users 0$/m);
       });
     });
@@ -103,20 +91,13 @@ for (const engine of ['memory', 'redis'] as const) {
 
 describe('presence across nodes (memory registry, Kafka mode)', function () {
   this.timeout(60_000);
-  let mesh: Mesh;
-  const clients = clientsOf(() => mesh);
-
-  before(async function () {
-    this.timeout(180_000);
+  const suite = meshSuite(async () => {
     const kafka = await startTestKafka();
     const topic = uniqueTopic('presence');
     await kafka.createTopic(topic, 3);
-    mesh = await startMesh({ nodes: [{}, {}], kafka: { brokers: kafka.brokers, topic, partitions: 3 } });
-  });
-  afterEach(() => clients.closeAll());
-  after(async () => {
-    await mesh?.stop();
-  });
+    return startMesh({ nodes: [{}, {}], kafka: { brokers: kafka.brokers, topic, partitions: 3 } });
+  }, { closeClientsAfterEach: true });
+  const clients = { connect: suite.connect };
 
   it('says online when the watched user connects on the other node, offline with a last-seen time when they leave', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];

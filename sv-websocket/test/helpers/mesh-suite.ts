@@ -1,5 +1,5 @@
 /**
- * The setup most fault suites share: a mesh started before the suite's tests, a probe of its
+ * The setup most mesh suites share: a mesh started before the suite's tests, a probe of its
  * discovery, the suite's client connections, and all of it stopped after (the connections first,
  * so the mesh's shutdown does not wait on them).
  */
@@ -7,14 +7,20 @@ import { DiscoveryProbe } from './faults.ts';
 import { clientsOf, type Mesh } from './mesh.ts';
 import type { TestClient } from '@chat/shared/protocol-client';
 
-export interface FaultSuite {
+export interface MeshSuite {
   readonly mesh: Mesh;
   readonly probe: DiscoveryProbe;
   connect(node: number, user: string): Promise<TestClient>;
 }
 
-/** Register the suite's hooks; `beforeStop` undoes what a test may leave behind (e.g. a stopped process). */
-export function faultSuite(start: () => Promise<Mesh>, opts: { beforeStop?: (mesh: Mesh) => void } = {}): FaultSuite {
+/**
+ * Register the suite's hooks; `beforeStop` undoes what a test may leave behind (e.g. a stopped
+ * process); `closeClientsAfterEach` gives every test fresh connections.
+ */
+export function meshSuite(
+  start: () => Promise<Mesh>,
+  opts: { beforeStop?: (mesh: Mesh) => void; closeClientsAfterEach?: boolean } = {},
+): MeshSuite {
   let mesh: Mesh | undefined;
   let probe: DiscoveryProbe | undefined;
   const clients = clientsOf(() => mesh!);
@@ -23,6 +29,7 @@ export function faultSuite(start: () => Promise<Mesh>, opts: { beforeStop?: (mes
     mesh = await start();
     probe = new DiscoveryProbe(() => mesh!.discover.url);
   });
+  if (opts.closeClientsAfterEach) afterEach(() => clients.closeAll());
   after(async () => {
     if (mesh) opts.beforeStop?.(mesh);
     await clients.closeAll();
