@@ -7,6 +7,8 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: env.url().optional(),
   REDIS_PREFIX: z.string().min(1).max(64).default('chat:'),
+  SEND_DEDUPE_TTL_MS: env.int(86_400_000, 1000, 30 * 86_400_000),
+  SEND_DEDUPE_MAX_ENTRIES: env.int(1_000_000, 1, 1_000_000_000),
   LOG_LEVEL: env.logLevel(),
   ...clusterSecretFields,
 });
@@ -20,6 +22,10 @@ export interface Config {
   redisUrl: string | undefined;
   /** Prefix of every Redis key. @default chat: */
   redisPrefix: string;
+  /** How long the record of a send lives (Kafka mode: a cid repeated on any node within it gets the original ack). @default 86400000 (24 h) */
+  sendDedupeTtlMs: number;
+  /** Most records of sends kept in memory (no REDIS_URL); past it the oldest go. @default 1000000 */
+  sendDedupeMaxEntries: number;
   logLevel: string;
   /** The cluster secret internal requests must prove. */
   clusterSecret: string;
@@ -36,6 +42,8 @@ export function loadConfig(
     host: c.HOST,
     redisUrl: c.REDIS_URL,
     redisPrefix: c.REDIS_PREFIX,
+    sendDedupeTtlMs: c.SEND_DEDUPE_TTL_MS,
+    sendDedupeMaxEntries: c.SEND_DEDUPE_MAX_ENTRIES,
     logLevel: c.LOG_LEVEL,
     clusterSecret: resolveClusterSecret(c),
   });
