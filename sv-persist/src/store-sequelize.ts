@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, toWireMessage, type ConversationItem, type HistoryPage, type WireMessage } from '@chat/shared/protocol';
-import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
+import type { ConversationsQuery, HistoryQuery, SentReply, SentRequest } from '@chat/shared/internal-api';
 import { conversationKey, dedupeKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder, type BatchPlan, type StoredResult } from './batch-plan.ts';
 import { defineMessageModel, INSERT_FIELDS, type MessageModel } from './models/message.ts';
@@ -192,8 +192,13 @@ export class SequelizeMessageStore implements MessageStore {
     return results;
   }
 
+  async findSent(keys: SentRequest['keys']): Promise<SentReply['found']> {
+    const found = await this.guard(() => this.lookup(keys));
+    return keys.map((k) => { const r = found.get(dedupeKey(k.from, k.cid)); return r ? { id: r.id, seq: r.seq, ts: r.ts } : null; });
+  }
+
   /** Stored rows of the messages' (from, cid), keyed by `dedupeKey`. */
-  private async lookup(msgs: NewMessage[], transaction?: Transaction): Promise<Map<string, StoredResult>> {
+  private async lookup(msgs: readonly Pick<NewMessage, 'from' | 'cid'>[], transaction?: Transaction): Promise<Map<string, StoredResult>> {
     const rows = await this.sequelize.query<StoredRow>(sql.SELECT_BY_SENDER_CID, {
       bind: [msgs.map((m) => m.from), msgs.map((m) => m.cid)], type: QueryTypes.SELECT, transaction,
     });
