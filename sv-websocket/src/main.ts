@@ -19,7 +19,7 @@ import { KafkaMessageLog } from './message-log-kafka.ts';
 import { ChangeFeedClient } from './change-feed-client.ts';
 import { createMetrics } from './metrics.ts';
 import { Presence } from './presence.ts';
-import { RecentSendsLog } from './recent-sends.ts';
+import { withSendDedupe } from './send-dedupe.ts';
 import { HttpRegistry } from './registry-http.ts';
 
 await runMain(async () => {
@@ -70,9 +70,12 @@ await runMain(async () => {
       lingerMs: config.kafkaLingerMs,
       onBatch,
     }, logger.child({ module: 'message-log' }));
-    // Kafka keeps every produced record, so a repeated (sender, cid) is answered from memory
-    // while the node knows it; the direct log dedups in the database instead.
-    log = new RecentSendsLog(kafkaLog);
+    // Kafka keeps every produced record, so a repeated (sender, cid) is answered from the records
+    // of sends (this node's, then sv-discover's); the direct log dedups in the database instead.
+    log = withSendDedupe(kafkaLog, {
+      client, discoverUrls: config.discoverUrls, persistUrls: config.persistUrls, logger: logger.child({ module: 'send-dedupe' }),
+      metrics: metrics.registry, claimTimeoutMs: config.sendDedupeClaimTimeoutMs, storeWaitMs: config.sendDedupeStoreWaitMs,
+    });
     logger.info({ log: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, generation: config.kafkaSeqGeneration }, 'message log');
   } else {
     log = new DirectMessageLog({ persistUrl: config.persistUrls[0]!, secret: config.clusterSecret, onBatch });

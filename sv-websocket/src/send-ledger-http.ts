@@ -1,0 +1,91 @@
+/**
+ * The record of sends as seen from a node: sv-discover's `POST /internal/v1/sends`, signed with
+ * the cluster secret, failing over across its instances like HttpRegistry. Claims are batched
+ * (one request in flight, what arrives meanwhile goes as the next); settlements are not urgent
+ * (until one lands, a repeat is resolved from the store instead), so they wait up to
+ * `settleLingerMs` to ride on a request of claims, and go alone only when no claim comes.
+ */
+import { NaturalBatcher } from '@chat/shared/batcher';
+import { Failover } from '@chat/shared/failover';
+import type { InternalClient } from '@chat/shared/internal-client';
+import { ROUTES, type SendsReply } from '@chat/shared/internal-api';
+import type { SendClaim, SendLedger, SendRecord, SendSettlement } from '@chat/shared/send-ledger';
+
+export interface HttpSendLedgerOptions {
+  /** Longest a settlement waits for claims to go with. @default 20 */
+  settleLingerMs?: number;
+  /** Most claims per request. @default 1000 */
+  maxBatch?: number;
+  /** Most claims waiting; past it a claim is refused at once. @default 20000 */
+  maxQueue?: number;
+}
+
+/** Pushed when settlements waited their linger with no claim to carry them. */
+const FLUSH = Symbol('flush settlements');
+
+interface PendingSettlement {
+  settlement: SendSettlement;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class HttpSendLedger implements SendLedger {
+  private readonly targets: Failover;
+  private readonly batcher: NaturalBatcher<SendClaim | typeof FLUSH, SendRecord | null>;
+  private readonly settleLingerMs: number;
+  private settling: PendingSettlement[] = [];
+  private lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly client: InternalClient, baseUrls: readonly string[], opts: HttpSendLedgerOptions = {}) {
+    this.targets = new Failover(baseUrls);
+    this.settleLingerMs = opts.settleLingerMs ?? 20;
+    this.batcher = new NaturalBatcher({
+      name: 'record of sends',
+      maxBatch: opts.maxBatch ?? 1000,
+      maxQueue: opts.maxQueue ?? 20_000,
+      gatherTurn: true,
+      run: (items) => this.send(items),
+    });
+  }
+
+  claim(claims: readonly SendClaim[]): Promise<(SendRecord | null)[]> {
+    return Promise.all(claims.map((c) => this.batcher.push(c)));
+  }
+
+  settle(settlements: readonly SendSettlement[]): Promise<void> {
+    if (settlements.length === 0) return Promise.resolve();
+    const landed = Promise.all(settlements.map((settlement) => new Promise<void>((resolve, reject) => {
+      this.settling.push({ settlement, resolve, reject });
+    })));
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = undefined;
+      if (this.settling.length > 0) this.batcher.push(FLUSH).catch(() => {}); // its settlements report the outcome
+    }, this.settleLingerMs).unref();
+    return landed.then(() => {});
+  }
+
+  /** Sends what is waiting, then stops. */
+  async close(): Promise<void> {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.settling.length > 0) await this.batcher.push(FLUSH).catch(() => {});
+    await this.batcher.idle();
+  }
+
+  private async send(items: (SendClaim | typeof FLUSH)[]): Promise<(SendRecord | null)[]> {
+    const claims = items.filter((i): i is SendClaim => i !== FLUSH);
+    const settling = this.settling;
+    this.settling = [];
+    try {
+      const body = { settle: settling.map((p) => p.settlement), claim: claims };
+      const { records } = await this.targets.run((base) => this.client.post<SendsReply>(base, ROUTES.discoverSends, body));
+      if (records.length !== claims.length) throw new Error(`sv-discover answered ${records.length} records for ${claims.length} claims`);
+      for (const p of settling) p.resolve();
+      let next = 0;
+      return items.map((i) => (i === FLUSH ? null : records[next++]!));
+    } catch (err) {
+      for (const p of settling) p.reject(err);
+      throw err;
+    }
+  }
+}
