@@ -76,6 +76,7 @@ export class HttpSendLedger implements SendLedger {
     const claims = items.filter((i): i is SendClaim => i !== FLUSH);
     const settling = this.settling;
     this.settling = [];
+    if (claims.length === 0 && settling.length === 0) return items.map(() => null); // an earlier request took them
     try {
       const body = { settle: settling.map((p) => p.settlement), claim: claims };
       const { records } = await this.targets.run((base) => this.client.post<SendsReply>(base, ROUTES.discoverSends, body));
