@@ -19,8 +19,13 @@ import { clientsOf, startMesh, TEST_SECRET, uniqueUser, type Mesh } from '../hel
 import { expectStoredExactlyOnce } from '../helpers/stored.ts';
 
 const PARTITIONS = 3;
-/** Short, so a claim whose message was never written is written again within the test. */
-const NODE = { SEND_DEDUPE_STORE_WAIT_MS: '1500', RATE_LIMIT_BURST: '1000' };
+/**
+ * Long enough for the persister to store a first copy even on a loaded machine (a shorter wait
+ * would write it again under its id, with another seq), short enough for the test to wait out
+ * when nothing was written.
+ */
+const NODE = { SEND_DEDUPE_STORE_WAIT_MS: '10000', RATE_LIMIT_BURST: '1000' };
+const ACK_WAIT_MS = 30_000;
 const [RESEND, RECIPIENT] = [0, 1];
 
 type Ack = Extract<ServerFrame, { type: 'ack' }>;
@@ -81,7 +86,8 @@ function suite(name: string, engines: () => Promise<{ redisUrl?: string; discove
       await victim.node.stop('SIGKILL');
       const before = (await dedupeCount('repeat')) + (await dedupeCount('stored'));
       const alice = await clients.connect(RESEND, a);
-      const again = await alice.sendMessage(b, 'hello once', 'once-1');
+      alice.send({ type: 'send', to: b, body: 'hello once', cid: 'once-1' });
+      const again = await alice.next('ack', (f) => f.cid === 'once-1', ACK_WAIT_MS);
       assert.deepEqual(identity(again), identity(original));
       assert.equal((await dedupeCount('repeat')) + (await dedupeCount('stored')), before + 1, 'answered by the record of sends');
       await expectStoredExactlyOnce(mesh.databaseUrl, [{ from: a, cid: 'once-1', id: original.id, seq: original.seq }]);
@@ -111,7 +117,8 @@ function suite(name: string, engines: () => Promise<{ redisUrl?: string; discove
       assert.ok(claimed && claimed.seq === undefined, `the record holds the dead node's claim, without seq: ${JSON.stringify(claimed)}`);
       const rewrittenBefore = await dedupeCount('rewritten');
       const alice = await clients.connect(RESEND, a);
-      const ack: Ack = await alice.sendMessage(b, 'never written', 'lost-1');
+      alice.send({ type: 'send', to: b, body: 'never written', cid: 'lost-1' });
+      const ack = await alice.next('ack', (f) => f.cid === 'lost-1', ACK_WAIT_MS);
       assert.deepEqual({ id: ack.id, ts: ack.ts }, { id: claimed.id, ts: claimed.ts });
       assert.equal(await dedupeCount('rewritten'), rewrittenBefore + 1);
       assert.equal((await bob.next('message', (m) => m.cid === 'lost-1', 30_000)).id, claimed.id, 'delivered once written');
@@ -131,8 +138,8 @@ function suite(name: string, engines: () => Promise<{ redisUrl?: string; discove
       await victim.node.stop('SIGKILL');
       const ackedByVictim = new Map([third, ...first.frames.filter((f): f is Ack => f.type === 'ack')].map((f) => [f.cid, f]));
       const alice = await clients.connect(RESEND, a);
-      const acks: Ack[] = [];
-      for (const cid of cids) acks.push(await alice.sendMessage(b, `burst ${cid}`, cid));
+      for (const cid of cids) alice.send({ type: 'send', to: b, body: `burst ${cid}`, cid });
+      const acks = await Promise.all(cids.map((cid) => alice.next('ack', (f) => f.cid === cid, ACK_WAIT_MS)));
       for (const ack of acks) {
         const earlier = ackedByVictim.get(ack.cid);
         if (earlier) assert.deepEqual(identity(ack), identity(earlier), `${ack.cid} acked alike by both nodes`);
