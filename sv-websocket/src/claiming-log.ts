@@ -30,14 +30,14 @@ export type DedupeOutcome = 'new' | 'repeat' | 'stored' | 'rewritten' | 'fallbac
 export interface ClaimingLogOptions {
   /** How long a claim may take before the message is written on the node's own record. @default 1000 */
   claimTimeoutMs?: number;
-  /** How long a record without seq waits for the store before the message is written again. @default 5000 */
+  /** How long a record without seq waits for the store before the message is written under the claimed id. @default 5000 */
   storeWaitMs?: number;
   /** First pause between looks at the store; it doubles, up to 1 s. @default 100 */
   storePollMs?: number;
   onOutcome?: (outcome: DedupeOutcome) => void;
 }
 
-/** Claims of this node whose write failed, remembered so their retries here are written at once. */
+/** Claims of this node whose write failed, remembered so their retries here look at the store once instead of waiting. */
 const FAILED_WRITES_KEPT = 10_000;
 
 /** A claim's answer; undefined when sv-discover did not give one. */
