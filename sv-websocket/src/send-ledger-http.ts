@@ -1,7 +1,7 @@
 /**
  * The record of sends as seen from a node: sv-discover's `POST /internal/v1/sends`, signed with
  * the cluster secret, failing over across its instances like HttpRegistry. Claims are batched
- * (one request in flight, what arrives meanwhile goes as the next); settlements are not urgent
+ * (up to `inFlight` requests at once, what arrives meanwhile goes as the next); settlements are not urgent
  * (until one lands, a repeat is resolved from the store instead), so they wait up to
  * `settleLingerMs` to ride on a request of claims, and go alone only when no claim comes.
  */
@@ -18,6 +18,12 @@ export interface HttpSendLedgerOptions {
   maxBatch?: number;
   /** Most claims waiting; past it a claim is refused at once. @default 20000 */
   maxQueue?: number;
+  /**
+   * Requests in flight at once. Order does not depend on it (ClaimingLog writes in call order
+   * whatever order claims are answered in), and a claim arriving while one request is on its way
+   * leaves at once instead of waiting for that answer. @default 4
+   */
+  inFlight?: number;
 }
 
 /** Pushed when settlements waited their linger with no claim to carry them. */
@@ -43,6 +49,7 @@ export class HttpSendLedger implements SendLedger {
       name: 'record of sends',
       maxBatch: opts.maxBatch ?? 1000,
       maxQueue: opts.maxQueue ?? 20_000,
+      concurrency: opts.inFlight ?? 4,
       gatherTurn: true,
       run: (items) => this.send(items),
     });
