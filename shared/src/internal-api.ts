@@ -19,6 +19,7 @@ export const ROUTES = {
   discoverRemoveNode: '/internal/v1/nodes/remove',
   discoverChanges: '/internal/v1/changes',
   discoverSends: '/internal/v1/sends',
+  discoverSendsStream: '/internal/v1/sends/stream',
   persistIngest: '/internal/v1/ingest',
   persistIngestStream: '/internal/v1/ingest/stream',
   persistHistory: '/internal/v1/history',
@@ -71,6 +72,11 @@ export const sendsRequestSchema = z.object({
 });
 export type SendsRequest = z.infer<typeof sendsRequestSchema>;
 export interface SendsReply { records: (SendRecord | null)[] }
+/**
+ * The same over one WebSocket per node (ROUTES.discoverSendsStream, shared/src/request-stream.ts):
+ * `{ n, settle, claim }` frames answered `{ n, records }`, so a claim costs no HTTP request.
+ */
+export const sendsFrameSchema = sendsRequestSchema.extend({ n: z.number().int().nonnegative() });
 
 /**
  * sv-discover → node, the change feed (a WebSocket at ROUTES.discoverChanges, upgrade signed like an

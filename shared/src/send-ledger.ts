@@ -33,7 +33,7 @@ export interface SendSettlement extends SendClaim {
  * The record of recent sends shared by every node (Kafka mode), so a `cid` repeated on another
  * node is answered with the original's `id`, `seq` and `ts`. Records live for the ledger's TTL
  * (`SEND_DEDUPE_TTL_MS`). Implementations: MemorySendLedger (sv-discover, no REDIS_URL),
- * RedisSendLedger (REDIS_URL), HttpSendLedger (a node talking to sv-discover).
+ * RedisSendLedger (REDIS_URL), SendLedgerClient (a node talking to sv-discover).
  */
 export interface SendLedger {
   /**

@@ -89,6 +89,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.addHook('preClose', () => feed.close());
   }
   registerRoutes(app, deps.registry, feed);
-  if (sends) registerSendRoutes(app, sends, { claims: metrics.sendClaims, repeats: metrics.sendRepeats });
+  if (sends) {
+    registerSendRoutes(app, sends, {
+      secret: deps.secret, logger: deps.logger, maxPayload: BODY_LIMIT, claims: metrics.sendClaims, repeats: metrics.sendRepeats,
+    });
+  }
   return app;
 }

@@ -73,7 +73,7 @@ await runMain(async () => {
     // Kafka keeps every produced record, so a repeated (sender, cid) is answered from the records
     // of sends (this node's, then sv-discover's); the direct log dedups in the database instead.
     log = withSendDedupe(kafkaLog, {
-      client, discoverUrls: config.discoverUrls, persistUrls: config.persistUrls, logger: logger.child({ module: 'send-dedupe' }),
+      client, secret: config.clusterSecret, discoverUrls: config.discoverUrls, persistUrls: config.persistUrls, logger: logger.child({ module: 'send-dedupe' }),
       metrics: metrics.registry, claimTimeoutMs: config.sendDedupeClaimTimeoutMs, storeWaitMs: config.sendDedupeStoreWaitMs,
     });
     logger.info({ log: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, generation: config.kafkaSeqGeneration }, 'message log');

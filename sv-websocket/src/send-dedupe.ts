@@ -12,11 +12,14 @@ import type { Logger } from '@chat/shared/logger';
 import type { MessageLog } from '@chat/shared/message-log';
 import { ClaimingLog } from './claiming-log.ts';
 import { RecentSendsLog } from './recent-sends.ts';
-import { HttpSendLedger } from './send-ledger-http.ts';
+import { SendLedgerClient } from './send-ledger-client.ts';
 import { HttpStoredSends } from './stored-sends.ts';
 
 export interface SendDedupeDeps {
+  /** For sv-persist's lookups (rare: records without a seq). */
   client: InternalClient;
+  /** The cluster secret, for the sends stream to sv-discover. */
+  secret: string;
   discoverUrls: readonly string[];
   persistUrls: readonly string[];
   logger: Logger;
@@ -34,7 +37,7 @@ export function withSendDedupe(kafkaLog: MessageLog, deps: SendDedupeDeps): Mess
   });
   const claiming = new ClaimingLog(
     kafkaLog,
-    new HttpSendLedger(deps.client, deps.discoverUrls),
+    new SendLedgerClient(deps.discoverUrls, { secret: deps.secret }),
     new HttpStoredSends(deps.client, deps.persistUrls),
     new FailureLog(deps.logger),
     { claimTimeoutMs: deps.claimTimeoutMs, storeWaitMs: deps.storeWaitMs, onOutcome: (outcome) => outcomes.inc({ outcome }) },

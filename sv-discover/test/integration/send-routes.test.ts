@@ -1,10 +1,12 @@
-/** sv-discover's record of sends over HTTP: settle then claim in one request, signed, validated, counted. */
+/** sv-discover's record of sends over HTTP and its stream: settle then claim in one request, signed, validated, counted. */
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from '@chat/shared/logger';
 import { ROUTES, type SendsReply } from '@chat/shared/internal-api';
-import { signedRequest } from '@chat/shared/testing/internal-requests';
+import type { WebSocket } from 'ws';
+import { openRawSocket, signedRequest } from '@chat/shared/testing/internal-requests';
 import { buildApp } from '../../src/app.ts';
+import { ChangeFeed } from '../../src/change-feed.ts';
 import { MemoryRegistry } from '../../src/registry-memory.ts';
 import { MemorySendLedger } from '../../src/send-ledger-memory.ts';
 
@@ -65,4 +67,47 @@ describe('sv-discover record of sends route', () => {
       assert.equal(ledger.size, 0);
     });
   }
+});
+
+describe('sv-discover sends stream', () => {
+  let app: FastifyInstance;
+  let ledger: MemorySendLedger;
+  let wsBase: string;
+
+  before(async () => {
+    ledger = new MemorySendLedger({ ttlMs: 60_000, maxEntries: 100 });
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    // With the change feed too, as sv-discover runs: two WebSocket endpoints on one server.
+    app = buildApp({ registry: new MemoryRegistry({ sweepIntervalMs: 0 }), sends: ledger, feed: new ChangeFeed(logger), secret: SECRET, logger });
+    wsBase = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws');
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  /** The next frame the socket receives, parsed. */
+  const nextFrame = (ws: WebSocket) => new Promise<Record<string, unknown>>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()) as Record<string, unknown>)));
+
+  it('answers numbered frames, and a bad one with bad_request, claiming nothing for it', async () => {
+    const path = ROUTES.discoverSendsStream;
+    const ws = await openRawSocket(wsBase + path, signedRequest(SECRET, 'GET', path).headers);
+    try {
+      ws.send(JSON.stringify({ n: 0, settle: [], claim: [claim('s1')] }));
+      assert.deepEqual(await nextFrame(ws), { n: 0, records: [null] });
+      ws.send(JSON.stringify({ n: 1, settle: [], claim: [claim('s2'), { ...claim('s3'), from: 'no spaces' }] }));
+      const refused = await nextFrame(ws);
+      assert.equal(refused['n'], 1);
+      assert.equal(refused['error'], 'bad_request');
+      ws.send(JSON.stringify({ n: 2, settle: [], claim: [claim('s2', 'later')] }));
+      assert.deepEqual(await nextFrame(ws), { n: 2, records: [null] }, 's2 was not claimed by the refused frame');
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('refuses an unsigned upgrade, and ends an upgrade to a path nobody serves', async () => {
+    await assert.rejects(openRawSocket(wsBase + ROUTES.discoverSendsStream, {}), /status 401/);
+    const nowhere = '/internal/v1/nowhere';
+    await assert.rejects(openRawSocket(wsBase + nowhere, signedRequest(SECRET, 'GET', nowhere).headers), /socket hang up|ECONNRESET/);
+  });
 });

@@ -1,28 +1,30 @@
 /**
- * The record of sends as seen from a node: sv-discover's `POST /internal/v1/sends`, signed with
- * the cluster secret, failing over across its instances like HttpRegistry. Claims are batched
- * (up to `inFlight` requests at once, what arrives meanwhile goes as the next); settlements are not urgent
- * (until one lands, a repeat is resolved from the store instead), so they wait up to
+ * The record of sends as seen from a node: sv-discover's sends stream (one signed WebSocket per
+ * sv-discover instance, shared/src/request-stream.ts), failing over across the instances like
+ * HttpRegistry. Claims are batched, up to `inFlight` requests at once: the write order does not
+ * depend on the order of answers (ClaimingLog writes in call order), and a claim arriving while a
+ * request is on its way leaves at once instead of waiting for that answer. Settlements are not
+ * urgent (until one lands, a repeat is resolved from the store instead), so they wait up to
  * `settleLingerMs` to ride on a request of claims, and go alone only when no claim comes.
  */
 import { NaturalBatcher } from '@chat/shared/batcher';
 import { Failover } from '@chat/shared/failover';
-import type { InternalClient } from '@chat/shared/internal-client';
-import { ROUTES, type SendsReply } from '@chat/shared/internal-api';
+import { ROUTES, type SendsReply, type SendsRequest } from '@chat/shared/internal-api';
+import { RequestStreamClient } from '@chat/shared/request-stream';
 import type { SendClaim, SendLedger, SendRecord, SendSettlement } from '@chat/shared/send-ledger';
 
-export interface HttpSendLedgerOptions {
+export interface SendLedgerClientOptions {
+  /** The cluster secret the streams' upgrades prove. */
+  secret: string;
+  /** Deadline for each answer (the claims' own deadline is ClaimingLog's). @default 5000 */
+  timeoutMs?: number;
   /** Longest a settlement waits for claims to go with. @default 20 */
   settleLingerMs?: number;
   /** Most claims per request. @default 1000 */
   maxBatch?: number;
   /** Most claims waiting; past it a claim is refused at once. @default 20000 */
   maxQueue?: number;
-  /**
-   * Requests in flight at once. Order does not depend on it (ClaimingLog writes in call order
-   * whatever order claims are answered in), and a claim arriving while one request is on its way
-   * leaves at once instead of waiting for that answer. @default 4
-   */
+  /** Requests in flight at once. @default 4 */
   inFlight?: number;
 }
 
@@ -35,15 +37,21 @@ interface PendingSettlement {
   reject: (err: unknown) => void;
 }
 
-export class HttpSendLedger implements SendLedger {
+export class SendLedgerClient implements SendLedger {
   private readonly targets: Failover;
+  private readonly streams = new Map<string, RequestStreamClient<SendsRequest, SendsReply>>();
   private readonly batcher: NaturalBatcher<SendClaim | typeof FLUSH, SendRecord | null>;
   private readonly settleLingerMs: number;
   private settling: PendingSettlement[] = [];
   private lingerTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly client: InternalClient, baseUrls: readonly string[], opts: HttpSendLedgerOptions = {}) {
-    this.targets = new Failover(baseUrls);
+  constructor(discoverUrls: readonly string[], opts: SendLedgerClientOptions) {
+    this.targets = new Failover(discoverUrls);
+    for (const baseUrl of discoverUrls) {
+      this.streams.set(baseUrl, new RequestStreamClient({
+        baseUrl, path: ROUTES.discoverSendsStream, secret: opts.secret, name: 'the sends stream', peer: 'sv-discover', timeoutMs: opts.timeoutMs,
+      }));
+    }
     this.settleLingerMs = opts.settleLingerMs ?? 20;
     this.batcher = new NaturalBatcher({
       name: 'record of sends',
@@ -71,12 +79,13 @@ export class HttpSendLedger implements SendLedger {
     return landed.then(() => {});
   }
 
-  /** Sends what is waiting, then stops. */
+  /** Sends what is waiting, then closes the streams. */
   async close(): Promise<void> {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     if (this.settling.length > 0) await this.batcher.push(FLUSH).catch(() => {});
     await this.batcher.idle();
+    for (const stream of this.streams.values()) stream.close();
   }
 
   private async send(items: (SendClaim | typeof FLUSH)[]): Promise<(SendRecord | null)[]> {
@@ -85,8 +94,8 @@ export class HttpSendLedger implements SendLedger {
     this.settling = [];
     if (claims.length === 0 && settling.length === 0) return items.map(() => null); // an earlier request took them
     try {
-      const body = { settle: settling.map((p) => p.settlement), claim: claims };
-      const { records } = await this.targets.run((base) => this.client.post<SendsReply>(base, ROUTES.discoverSends, body));
+      const request = { settle: settling.map((p) => p.settlement), claim: claims };
+      const { records } = await this.targets.run((base) => this.streams.get(base)!.request(request));
       if (records.length !== claims.length) throw new Error(`sv-discover answered ${records.length} records for ${claims.length} claims`);
       for (const p of settling) p.resolve();
       let next = 0;
