@@ -3,6 +3,7 @@
  * Every one is validated on arrival with these schemas; every request carries the cluster secret.
  */
 import { z } from 'zod';
+import type { SendRecord } from './send-ledger.ts';
 import { bodySchema, cidSchema, historyPagingParams, limitParam, seqSchema as markSchema, userIdSchema, type WirePresence } from './protocol.ts';
 
 const idSchema = z.string().min(1).max(64);
@@ -17,11 +18,14 @@ export const ROUTES = {
   discoverLookup: '/internal/v1/lookup',
   discoverRemoveNode: '/internal/v1/nodes/remove',
   discoverChanges: '/internal/v1/changes',
+  discoverSends: '/internal/v1/sends',
+  discoverSendsStream: '/internal/v1/sends/stream',
   persistIngest: '/internal/v1/ingest',
   persistIngestStream: '/internal/v1/ingest/stream',
   persistHistory: '/internal/v1/history',
   persistConversations: '/internal/v1/conversations',
   persistReadMarks: '/internal/v1/read-marks',
+  persistSent: '/internal/v1/sent',
   nodeDeliver: '/internal/v1/deliver',
   nodeDeliverStream: '/internal/v1/deliver/stream',
 } as const;
@@ -55,6 +59,25 @@ export type RemoveNodeRequest = z.infer<typeof removeNodeRequestSchema>;
 export const lookupRequestSchema = z.object({ users: z.array(userIdSchema).min(1).max(10_000) });
 export type LookupRequest = z.infer<typeof lookupRequestSchema>;
 export interface LookupReply { nodes: Record<string, { nodeId: string; url: string }[]> }
+
+/** A message's identity as the shared record of sends holds it (shared/src/send-ledger.ts). */
+const sendClaimSchema = z.object({ from: userIdSchema, cid: cidSchema, id: idSchema, ts: tsSchema });
+
+/**
+ * sv-discover, the record of sends (Kafka mode): settle what the log acknowledged, then claim, in
+ * one request. Per claim, the reply holds `null` (claimed: the message is new) or the record held.
+ */
+export const sendsRequestSchema = z.object({
+  settle: z.array(sendClaimSchema.extend({ seq: seqSchema, replaces: idSchema.optional() })).max(10_000),
+  claim: z.array(sendClaimSchema).max(10_000),
+});
+export type SendsRequest = z.infer<typeof sendsRequestSchema>;
+export interface SendsReply { records: (SendRecord | null)[] }
+/**
+ * The same over one WebSocket per node (ROUTES.discoverSendsStream, shared/src/request-stream.ts):
+ * `{ n, settle, claim }` frames answered `{ n, records }`, so a claim costs no HTTP request.
+ */
+export const sendsFrameSchema = sendsRequestSchema.extend({ n: z.number().int().nonnegative() });
 
 /**
  * sv-discover → node, the change feed (a WebSocket at ROUTES.discoverChanges, upgrade signed like an
@@ -101,6 +124,11 @@ export type IngestFrameReply =
 /** sv-persist: history page of the conversation of `user` and `with`, paged as the public API is. */
 export const historyQuerySchema = historyPagingParams.safeExtend({ user: userIdSchema, with: userIdSchema });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
+
+/** sv-persist: the stored messages of (from, cid) pairs; per pair, in order, its id, seq and ts, or `null`. */
+export const sentRequestSchema = z.object({ keys: z.array(z.object({ from: userIdSchema, cid: cidSchema })).min(1).max(10_000) });
+export type SentRequest = z.infer<typeof sentRequestSchema>;
+export interface SentReply { found: ({ id: string; seq: number; ts: number } | null)[] }
 
 export const conversationsQuerySchema = z.object({
   user: userIdSchema,

@@ -24,14 +24,22 @@ export interface InternalWebSocketServerOptions {
   onConnection: (ws: WebSocket) => void;
 }
 
+/** The paths served on each server by serveInternalWebSocket, in the order they were added. */
+const servedPaths = new WeakMap<Server, string[]>();
+
 /** Serve `opts.path` on `server`; other upgrade paths are left to other listeners. */
 export function serveInternalWebSocket(server: Server, opts: InternalWebSocketServerOptions): WebSocketServer {
   const verifier = createInternalAuthVerifier(opts.secret);
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false });
+  const paths = servedPaths.get(server) ?? [];
+  servedPaths.set(server, paths);
+  paths.push(opts.path);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (req.url !== opts.path) {
-      // Not ours; destroy only when no other listener (say, the client /ws endpoint) serves upgrades.
-      if (server.listenerCount('upgrade') === 1) socket.destroy();
+      // Not ours. When every upgrade listener is one of these endpoints (no client /ws endpoint,
+      // say) and none serves this path, nobody will: the first of them ends it, or it would hang.
+      const unserved = !paths.includes(req.url ?? '') && server.listenerCount('upgrade') === paths.length;
+      if (unserved && paths[0] === opts.path) socket.destroy();
       return;
     }
     if (!verifyInternalRequest(verifier, req.headers[AUTH_HEADER], { method: 'GET', path: req.url })) {

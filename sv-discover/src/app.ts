@@ -5,12 +5,14 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '@chat/shared/logger';
 import type { PresenceRegistry } from '@chat/shared/registry';
+import type { SendLedger } from '@chat/shared/send-ledger';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import { ROUTES } from '@chat/shared/internal-api';
 import { errorAnswer } from '@chat/shared/errors';
 import type { ChangeFeed } from './change-feed.ts';
 import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
+import { registerSendRoutes } from './send-routes.ts';
 import { registerReadiness } from '@chat/shared/readiness';
 
 /** A registry that tracks presence and can tell whether its store answers (readiness). */
@@ -27,6 +29,8 @@ export interface AppDeps {
   readyTimeoutMs?: number;
   /** Pushes new connections and presence to subscribed nodes (change-feed.ts); served on this app's server. */
   feed?: ChangeFeed;
+  /** The record of sends (Kafka mode), on the registry's store; `evicted` when it drops records for room. */
+  sends?: SendLedger & { readonly evicted?: number };
 }
 
 /** Heartbeats and lookups arrive constantly: their per-request lines belong at debug, not info. */
@@ -63,7 +67,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(503).send({ error: 'unavailable', message: 'registry unavailable' });
   });
 
-  const metrics = createDiscoverMetrics();
+  const sends = deps.sends;
+  const metrics = createDiscoverMetrics(sends?.evicted === undefined ? undefined : () => sends.evicted ?? 0);
   app.addHook('onResponse', async (req, reply) => {
     if (req.url !== ROUTES.discoverLookup || reply.statusCode !== 200) return;
     metrics.lookups.inc();
@@ -84,5 +89,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.addHook('preClose', () => feed.close());
   }
   registerRoutes(app, deps.registry, feed);
+  if (sends) {
+    registerSendRoutes(app, sends, {
+      secret: deps.secret, logger: deps.logger, maxPayload: BODY_LIMIT, claims: metrics.sendClaims, repeats: metrics.sendRepeats,
+    });
+  }
   return app;
 }

@@ -8,6 +8,8 @@ const schema = z.object({
   REDIS_URL: env.url().optional(),
   REDIS_PREFIX: z.string().min(1).max(64).default('chat:'),
   LEASE_SWEEP_MS: env.int(500, 50, 60_000),
+  SEND_DEDUPE_TTL_MS: env.int(86_400_000, 1000, 30 * 86_400_000),
+  SEND_DEDUPE_MAX_ENTRIES: env.int(1_000_000, 1, 1_000_000_000),
   LOG_LEVEL: env.logLevel(),
   ...clusterSecretFields,
 });
@@ -26,6 +28,10 @@ export interface Config {
    * within the lease plus this. @default 500
    */
   leaseSweepMs: number;
+  /** How long the record of a send lives (Kafka mode: a cid repeated on any node within it gets the original ack). @default 86400000 (24 h) */
+  sendDedupeTtlMs: number;
+  /** Most records of sends kept in memory (no REDIS_URL); past it the oldest go. @default 1000000 */
+  sendDedupeMaxEntries: number;
   logLevel: string;
   /** The cluster secret internal requests must prove. */
   clusterSecret: string;
@@ -43,6 +49,8 @@ export function loadConfig(
     redisUrl: c.REDIS_URL,
     redisPrefix: c.REDIS_PREFIX,
     leaseSweepMs: c.LEASE_SWEEP_MS,
+    sendDedupeTtlMs: c.SEND_DEDUPE_TTL_MS,
+    sendDedupeMaxEntries: c.SEND_DEDUPE_MAX_ENTRIES,
     logLevel: c.LOG_LEVEL,
     clusterSecret: resolveClusterSecret(c),
   });

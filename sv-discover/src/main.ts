@@ -5,14 +5,17 @@
 import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '@chat/shared/logger';
 import { runMain } from '@chat/shared/config';
-import { buildApp, type DiscoverRegistry } from './app.ts';
+import { buildApp, type AppDeps, type DiscoverRegistry } from './app.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { loadConfig, type Config } from './config.ts';
 import { MemoryRegistry } from './registry-memory.ts';
 import { RedisRegistry } from './registry-redis.ts';
+import { MemorySendLedger } from './send-ledger-memory.ts';
+import { RedisSendLedger } from './send-ledger-redis.ts';
 
 interface Store {
   registry: DiscoverRegistry;
+  sends: AppDeps['sends'];
   close(): Promise<void>;
 }
 
@@ -20,7 +23,8 @@ async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise
   if (!config.redisUrl) {
     log.info('no REDIS_URL: registry kept in memory (single instance)');
     const registry = new MemoryRegistry({ sweepIntervalMs: config.leaseSweepMs });
-    return { registry, close: () => registry.close() };
+    const sends = new MemorySendLedger({ ttlMs: config.sendDedupeTtlMs, maxEntries: config.sendDedupeMaxEntries });
+    return { registry, sends, close: () => registry.close() };
   }
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
@@ -41,6 +45,7 @@ async function openStore(config: Config, log: Logger, feed: ChangeFeed): Promise
   log.info({ prefix: config.redisPrefix }, 'registry on redis');
   return {
     registry,
+    sends: new RedisSendLedger(redis, { prefix: config.redisPrefix, ttlMs: config.sendDedupeTtlMs }),
     close: async () => {
       await registry.close();
       await redis.quit();
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
   const log = createLogger({ service: 'sv-discover', level: config.logLevel });
   const feed = new ChangeFeed(log.child({ module: 'change-feed' }));
   const store = await openStore(config, log, feed);
-  const app = buildApp({ registry: store.registry, secret: config.clusterSecret, logger: log, feed });
+  const app = buildApp({ registry: store.registry, sends: store.sends, secret: config.clusterSecret, logger: log, feed });
   app.addHook('onClose', () => store.close());
   const url = await app.listen({ port: config.port, host: config.host });
   log.info({ url }, 'listening');

@@ -13,7 +13,7 @@ import {
 } from '@chat/shared/internal-api';
 
 /** Parse `body` or answer 400 listing the bad fields; undefined means the reply was sent. */
-function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.infer<S> | undefined {
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.infer<S> | undefined {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));

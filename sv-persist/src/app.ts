@@ -5,7 +5,8 @@
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import {
-  conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, readMarksRequestSchema, ROUTES, type IngestReply, type ReadMarksReply,
+  conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, readMarksRequestSchema, ROUTES, sentRequestSchema,
+  type IngestReply, type ReadMarksReply, type SentReply,
 } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
 import { describeIssues } from '@chat/shared/protocol';
@@ -93,6 +94,9 @@ export function buildApp(deps: AppDeps) {
   }
 
   app.get(ROUTES.persistHistory, async (req) => deps.store.history(parse(historyQuerySchema, req.query)));
+
+  // A node resolving a repeated cid whose first copy's node died before recording its seq (Kafka mode).
+  app.post(ROUTES.persistSent, async (req): Promise<SentReply> => ({ found: await deps.store.findSent(parse(sentRequestSchema, req.body).keys) }));
 
   app.get(ROUTES.persistConversations, async (req) => ({
     items: await deps.store.conversations(parse(conversationsQuerySchema, req.query)),

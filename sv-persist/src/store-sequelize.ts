@@ -6,14 +6,15 @@
  */
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ConversationItem, HistoryPage } from '@chat/shared/protocol';
-import type { ConversationsQuery, HistoryQuery, ReadMark } from '@chat/shared/internal-api';
-import type { Accepted, Message, NewMessage } from '@chat/shared/types';
+import type { ConversationsQuery, HistoryQuery, ReadMark, SentReply, SentRequest } from '@chat/shared/internal-api';
+import { dedupeKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder } from './batch-plan.ts';
 import { readConversations, readHistory } from './history-queries.ts';
 import { storeReadMarks } from './read-marks.ts';
 import { BulkCreateInserts } from './insert-bulk-create.ts';
 import { UnnestInserts } from './insert-unnest.ts';
 import { assertInternals } from './sequelize-pg-internals.ts';
+import { lookupStored } from './stored-lookup.ts';
 import type { LoggedInsertResult, MessageStore } from './store.ts';
 import { connectSequelize } from './store-connection.ts';
 import { guardStore } from './store-errors.ts';
@@ -68,6 +69,11 @@ export class SequelizeMessageStore implements MessageStore {
 
   storeReadMarks(marks: ReadMark[]): Promise<boolean[]> {
     return guardStore(() => storeReadMarks(this.sequelize, marks));
+  }
+
+  async findSent(keys: SentRequest['keys']): Promise<SentReply['found']> {
+    const found = await guardStore(() => lookupStored(this.sequelize, keys));
+    return keys.map((k) => { const r = found.get(dedupeKey(k.from, k.cid)); return r ? { id: r.id, seq: r.seq, ts: r.ts } : null; });
   }
 
   async ping(): Promise<void> {

@@ -4,7 +4,7 @@
  * cross it. Implementation: SequelizeMessageStore (Postgres).
  */
 import type { ConversationItem, HistoryPage } from '@chat/shared/protocol';
-import type { ConversationsQuery, HistoryQuery, ReadMark } from '@chat/shared/internal-api';
+import type { ConversationsQuery, HistoryQuery, ReadMark, SentReply, SentRequest } from '@chat/shared/internal-api';
 import type { Accepted, Message, NewMessage } from '@chat/shared/types';
 
 /** What one `insertLogged` call did with its messages (each message is counted once). */
@@ -44,6 +44,8 @@ export interface MessageStore {
   insertLogged(msgs: Message[]): Promise<LoggedInsertResult>;
   /** A page of the conversation of `q.user` and `q.with`, keyset-paginated by `seq`. */
   history(q: HistoryQuery): Promise<HistoryPage>;
+  /** The stored message of each (from, cid), in order: its id, seq and ts, or null when none is stored. */
+  findSent(keys: SentRequest['keys']): Promise<SentReply['found']>;
   /** The user's conversations with their last message, unread count and the peer's read mark, newest first. */
   conversations(q: ConversationsQuery): Promise<ConversationItem[]>;
   /**

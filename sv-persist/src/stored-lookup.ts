@@ -11,7 +11,7 @@ import * as sql from './sql.ts';
 export interface StoredRow { id: string; seq: string; ts: string; sender: string; cid: string; body?: string; fresh?: boolean }
 
 /** Stored rows of the messages' (from, cid), keyed by `dedupeKey`; `fresh` when `transaction` (if any) inserted them. */
-export async function lookupStored(sequelize: Sequelize, msgs: readonly NewMessage[], transaction?: Transaction): Promise<Map<string, StoredResult>> {
+export async function lookupStored(sequelize: Sequelize, msgs: readonly Pick<NewMessage, 'from' | 'cid'>[], transaction?: Transaction): Promise<Map<string, StoredResult>> {
   const rows = await sequelize.query<StoredRow>(sql.SELECT_BY_SENDER_CID, {
     bind: [msgs.map((m) => m.from), msgs.map((m) => m.cid)], type: QueryTypes.SELECT, transaction,
   });

@@ -51,6 +51,14 @@ export interface Config {
   /** A batch Kafka has not acknowledged within this answers `unavailable`. @default 5000 */ kafkaSendTimeoutMs: number;
   /** Under load, the least time between two produce requests (message-log-kafka.ts); 0 is off. @default 5 */ kafkaLingerMs: number;
   /** kafkajs client id; unset means the node id. */ kafkaClientId: string | undefined;
+  /**
+   * Kafka mode: how long a send waits for sv-discover's record of sends before it is written on
+   * this node's own record only (a repeat on another node is then not recognised). @default 1000
+   */ sendDedupeClaimTimeoutMs: number;
+  /**
+   * Kafka mode: a repeat whose first copy's node died before recording its seq waits this long
+   * for the store to show that copy; past it, the message is written under the first copy's id. @default 5000
+   */ sendDedupeStoreWaitMs: number;
   logLevel: string;
 }
 
@@ -90,6 +98,8 @@ const schema = z.object({
   KAFKA_SEND_TIMEOUT_MS: env.int(5000, 100, 600_000),
   KAFKA_LINGER_MS: env.int(5, 0, 1000),
   KAFKA_CLIENT_ID: z.string().min(1).max(255).optional(),
+  SEND_DEDUPE_CLAIM_TIMEOUT_MS: env.int(1000, 10, 60_000),
+  SEND_DEDUPE_STORE_WAIT_MS: env.int(5000, 0, 600_000),
   LOG_LEVEL: env.logLevel(),
 });
 
@@ -136,6 +146,8 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     kafkaSendTimeoutMs: c.KAFKA_SEND_TIMEOUT_MS,
     kafkaLingerMs: c.KAFKA_LINGER_MS,
     kafkaClientId: c.KAFKA_CLIENT_ID,
+    sendDedupeClaimTimeoutMs: c.SEND_DEDUPE_CLAIM_TIMEOUT_MS,
+    sendDedupeStoreWaitMs: c.SEND_DEDUPE_STORE_WAIT_MS,
     logLevel: c.LOG_LEVEL,
   };
 }

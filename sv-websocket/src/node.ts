@@ -11,6 +11,7 @@ import { FailureLog } from '@chat/shared/failure-log';
 import { InternalClient } from '@chat/shared/internal-client';
 import { createKafka } from '@chat/shared/kafka-client';
 import { createLogger, type Logger } from '@chat/shared/logger';
+import type { Registry } from 'prom-client';
 import type { MessageLog } from '@chat/shared/message-log';
 import { buildApp } from './app.ts';
 import { createAuthenticator } from './auth.ts';
@@ -27,7 +28,7 @@ import { createMetrics, registerPresenceMetrics } from './metrics.ts';
 import { Presence } from './presence.ts';
 import { PresenceWatch } from './presence-watch.ts';
 import { ReadMarksClient } from './read-marks-client.ts';
-import { RecentSendsLog } from './recent-sends.ts';
+import { withSendDedupe } from './send-dedupe.ts';
 import { HttpRegistry } from './registry-http.ts';
 import { TypingThrottle } from './typing-throttle.ts';
 
@@ -90,7 +91,7 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };
   const kafkaMode = config.kafkaBrokers.length > 0;
-  log = kafkaMode ? await createKafkaLog(config, nodeId, logger, onBatch) : createDirectLog(config, logger, onBatch);
+  log = kafkaMode ? await createKafkaLog(config, nodeId, logger, onBatch, { client, metrics: metrics.registry }) : createDirectLog(config, logger, onBatch);
   // The URL is known once listening (PORT=0 picks one); presence starts only then.
   const node = { nodeId, url: config.publicUrl ?? '' };
   const presence = new Presence(registry, node, config.leaseMs, local, logger.child({ module: 'presence' }));
@@ -149,7 +150,10 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
 
 type OnBatch = (n: number, ms: number) => void;
 
-async function createKafkaLog(config: Readonly<Config>, nodeId: string, logger: Logger, onBatch: OnBatch): Promise<MessageLog> {
+async function createKafkaLog(
+  config: Readonly<Config>, nodeId: string, logger: Logger, onBatch: OnBatch,
+  shared: { client: InternalClient; metrics: Registry },
+): Promise<MessageLog> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId ?? nodeId, sendTimeoutMs: config.kafkaSendTimeoutMs }, logger);
   const kafkaLog = await KafkaMessageLog.create(kafka, {
     topic: config.kafkaTopic,
@@ -160,9 +164,13 @@ async function createKafkaLog(config: Readonly<Config>, nodeId: string, logger: 
     onBatch,
   }, logger.child({ module: 'message-log' }));
   logger.info({ log: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, generation: config.kafkaSeqGeneration }, 'message log');
-  // Kafka keeps every produced record, so a repeated (sender, cid) is answered from memory
-  // while the node knows it; the direct log dedups in the database instead.
-  return new RecentSendsLog(kafkaLog);
+  // Kafka keeps every produced record, so a repeated (sender, cid) is answered from the records
+  // of sends (this node's, then sv-discover's); the direct log dedups in the database instead.
+  return withSendDedupe(kafkaLog, {
+    client: shared.client, secret: config.clusterSecret, discoverUrls: config.discoverUrls, persistUrls: config.persistUrls,
+    logger: logger.child({ module: 'send-dedupe' }), metrics: shared.metrics,
+    claimTimeoutMs: config.sendDedupeClaimTimeoutMs, storeWaitMs: config.sendDedupeStoreWaitMs,
+  });
 }
 
 function createDirectLog(config: Readonly<Config>, logger: Logger, onBatch: OnBatch): MessageLog {

@@ -6,6 +6,7 @@ describe('sv-discover config', () => {
   it('has working defaults with nothing set', () => {
     assert.deepEqual(loadConfig({}, []), {
       port: 3000, host: '127.0.0.1', redisUrl: undefined, redisPrefix: 'chat:', leaseSweepMs: 500, logLevel: 'info', clusterSecret: DEV_CLUSTER_SECRET,
+      sendDedupeTtlMs: 86_400_000, sendDedupeMaxEntries: 1_000_000,
     });
   });
 
@@ -19,9 +20,10 @@ describe('sv-discover config', () => {
   });
 
   it('reports every bad variable in one error', () => {
-    assert.throws(() => loadConfig({ PORT: 'abc', REDIS_URL: 'not a url', LOG_LEVEL: 'loud', LEASE_SWEEP_MS: '0' }, []), (err: Error & { code?: string }) => {
+    const bad = { PORT: 'abc', REDIS_URL: 'not a url', LOG_LEVEL: 'loud', LEASE_SWEEP_MS: '0', SEND_DEDUPE_TTL_MS: '10', SEND_DEDUPE_MAX_ENTRIES: '0' };
+    assert.throws(() => loadConfig(bad, []), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'CHAT_ERR_CONFIG');
-      for (const name of ['PORT', 'REDIS_URL', 'LOG_LEVEL', 'LEASE_SWEEP_MS']) assert.match(err.message, new RegExp(name));
+      for (const name of Object.keys(bad)) assert.match(err.message, new RegExp(name));
       return true;
     });
   });

@@ -1,33 +1,9 @@
 /** RecentSendsLog: repeats of (sender, cid) answered from memory, bounded by count and age. */
 import assert from 'node:assert/strict';
-import { ERR_LOG_UNAVAILABLE, errorAnswer } from '@chat/shared/errors';
-import type { MessageLog } from '@chat/shared/message-log';
-import type { Accepted, NewMessage } from '@chat/shared/types';
+import { errorAnswer } from '@chat/shared/errors';
+import type { NewMessage } from '@chat/shared/types';
 import { RecentSendsLog } from '../../src/recent-sends.ts';
-
-/** A log whose appends the test settles by hand; it numbers seqs in append order. */
-class ScriptedLog implements MessageLog {
-  calls: NewMessage[][] = [];
-  private pending: { msgs: NewMessage[]; resolve: (a: Accepted[]) => void; reject: (e: unknown) => void }[] = [];
-  private seq = 0;
-
-  append(msgs: NewMessage[]): Promise<Accepted[]> {
-    this.calls.push(msgs);
-    return new Promise((resolve, reject) => this.pending.push({ msgs, resolve, reject }));
-  }
-
-  /** Settle the oldest pending append. */
-  succeed(): void {
-    const p = this.pending.shift()!;
-    p.resolve(p.msgs.map((m) => ({ id: m.id, seq: ++this.seq, ts: m.ts, duplicate: false })));
-  }
-
-  fail(): void {
-    this.pending.shift()!.reject(new ERR_LOG_UNAVAILABLE('down'));
-  }
-
-  async close(): Promise<void> {}
-}
+import { ScriptedLog } from '../helpers/scripted-log.ts';
 
 let n = 0;
 const msg = (from: string, cid: string): NewMessage => ({ id: `id-${++n}`, from, to: 'bob', cid, body: 'hi', ts: 1000 + n });
