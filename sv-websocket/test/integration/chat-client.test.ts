@@ -106,26 +106,32 @@ describe('client library: ChatClient against a mesh', function () {
   });
 });
 
-describe('client library: a node SIGKILLed mid-conversation', function () {
-  this.timeout(120_000);
-  let mesh: Mesh;
+/** A mesh for one describe block, and the library clients its tests open, all closed after it. */
+function libraryMesh(nodes: Record<string, string>[], beforeStop?: (mesh: Mesh) => void) {
+  let mesh: Mesh | undefined;
   const clients: ChatClient[] = [];
-
   before(async function () {
     this.timeout(120_000);
-    mesh = await startMesh({ nodes: [{ LEASE_MS: '2000' }, { LEASE_MS: '2000' }] });
+    mesh = await startMesh({ nodes });
   });
   after(async () => {
+    if (mesh) beforeStop?.(mesh);
     for (const c of clients.splice(0)) c.close();
     await mesh?.stop();
   });
+  return { get mesh() { return mesh!; }, clients };
+}
+
+describe('client library: a node SIGKILLed mid-conversation', function () {
+  this.timeout(120_000);
+  const suite = libraryMesh([{ LEASE_MS: '2000' }, { LEASE_MS: '2000' }]);
 
   it('moves to the other node, resends with the same cids, catches up; every send acked and stored once', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')] as [string, string];
-    const urls = mesh.nodes.map((n) => n.url);
+    const urls = suite.mesh.nodes.map((n) => n.url);
     const alice = recorded({ urls, user: a, start: 0 });
     const bob = recorded({ urls, user: b, start: 1 });
-    clients.push(alice.client, bob.client);
+    suite.clients.push(alice.client, bob.client);
     await Promise.all([alice.client.connect(), bob.client.connect()]);
 
     const acked: (AckedMessage & { to: string })[] = [];
@@ -136,12 +142,12 @@ describe('client library: a node SIGKILLed mid-conversation', function () {
         // Five at a time, so several are unacked when the node dies.
         const acks = await Promise.all(Array.from({ length: 5 }, (_, k) => from.client.send(to, `${user} ${round}.${k}`)));
         acked.push(...acks.map((x) => ({ from: user, to, cid: x.cid, id: x.id, seq: x.seq })));
-        if (round === 3 && user === a) killed = mesh.nodes[0]!.stop('SIGKILL');
+        if (round === 3 && user === a) killed = suite.mesh.nodes[0]!.stop('SIGKILL');
       }
     };
     await Promise.all([talk(alice, a, b), talk(bob, b, a)]);
     await killed;
-    assert.equal(mesh.nodes[0]!.child.signalCode, 'SIGKILL', 'the node really died');
+    assert.equal(suite.mesh.nodes[0]!.child.signalCode, 'SIGKILL', 'the node really died');
 
     assert.equal(acked.length, 2 * ROUNDS * 5);
     assert.ok(unique(acked.map((x) => x.id)), 'ids are unique');
@@ -150,7 +156,7 @@ describe('client library: a node SIGKILLed mid-conversation', function () {
     const opens = alice.states.filter((s) => s.state === 'open').map((s) => s.node);
     assert.deepEqual([opens[0], opens.at(-1)], ['node-0', 'node-1'], 'alice moved to the other node');
     assert.ok(alice.states.some((s) => s.state === 'reconnecting'));
-    await expectStoredExactlyOnce(mesh.databaseUrl, acked);
+    await expectStoredExactlyOnce(suite.mesh.databaseUrl, acked);
 
     // alice, who reconnected, got every message of bob's once: live, or by catching up.
     const fromBob = acked.filter((x) => x.from === b).map((x) => x.id).sort();
@@ -165,27 +171,16 @@ describe('client library: a node SIGKILLed mid-conversation', function () {
 
 describe('client library: a send refused while the log is frozen', function () {
   this.timeout(90_000);
-  let mesh: Mesh;
-  const clients: ChatClient[] = [];
-
-  before(async function () {
-    this.timeout(120_000);
-    mesh = await startMesh({ nodes: [{ LOG_MAX_WAIT_MS: '300' }] });
-  });
-  after(async () => {
-    if (mesh?.persist.child.exitCode === null) mesh.persist.child.kill('SIGCONT');
-    for (const c of clients.splice(0)) c.close();
-    await mesh?.stop();
-  });
+  const suite = libraryMesh([{ LOG_MAX_WAIT_MS: '300' }], (mesh) => { if (mesh.persist.child.exitCode === null) mesh.persist.child.kill('SIGCONT'); });
 
   it('retries the unavailable send with the same cid until it is acked, once', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')] as [string, string];
-    const alice = recorded({ urls: [mesh.nodes[0]!.url], user: a });
-    clients.push(alice.client);
+    const alice = recorded({ urls: [suite.mesh.nodes[0]!.url], user: a });
+    suite.clients.push(alice.client);
     await alice.client.connect();
     const first = await alice.client.send(b, 'one');
-    const node = mesh.nodes[0]!;
-    mesh.persist.child.kill('SIGSTOP');
+    const node = suite.mesh.nodes[0]!;
+    suite.mesh.persist.child.kill('SIGSTOP');
     let second: Promise<Ack>;
     let third: Promise<Ack>;
     try {
@@ -194,12 +189,12 @@ describe('client library: a send refused while the log is frozen', function () {
       third = alice.client.send(b, 'three');
       await eventually('a send refused as unavailable, to be retried', () => alice.errors.some((e) => e.code === 'unavailable' && e.retrying === true));
     } finally {
-      mesh.persist.child.kill('SIGCONT');
+      suite.mesh.persist.child.kill('SIGCONT');
     }
     const acks = [first, await second, await third];
     const retried = alice.errors.filter((e) => e.code === 'unavailable').map((e) => e.cid);
     assert.ok(retried.every((cid) => cid === acks[1]!.cid || cid === acks[2]!.cid), 'only the frozen sends were refused');
     assert.deepEqual(alice.acks.map((x) => x.cid).sort(), acks.map((x) => x.cid).sort(), 'one ack event per send');
-    await expectStoredExactlyOnce(mesh.databaseUrl, acks.map((x) => ({ from: a, cid: x.cid, id: x.id, seq: x.seq })));
+    await expectStoredExactlyOnce(suite.mesh.databaseUrl, acks.map((x) => ({ from: a, cid: x.cid, id: x.id, seq: x.seq })));
   });
 });

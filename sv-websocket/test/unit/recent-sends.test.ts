@@ -8,10 +8,15 @@ import { ScriptedLog } from '../helpers/scripted-log.ts';
 let n = 0;
 const msg = (from: string, cid: string): NewMessage => ({ id: `id-${++n}`, from, to: 'bob', cid, body: 'hi', ts: 1000 + n });
 
+/** A RecentSendsLog over a log the test answers by hand. */
+function scripted(opts?: ConstructorParameters<typeof RecentSendsLog>[1]) {
+  const inner = new ScriptedLog();
+  return { inner, log: new RecentSendsLog(inner, opts) };
+}
+
 describe('RecentSendsLog', () => {
   it('answers a repeated (sender, cid) with the original id, seq and ts, marked duplicate, without a second append', async () => {
-    const inner = new ScriptedLog();
-    const log = new RecentSendsLog(inner);
+    const { inner, log } = scripted();
     const first = log.append([msg('alice', 'c1')]);
     inner.succeed();
     const [a] = await first;
@@ -22,8 +27,7 @@ describe('RecentSendsLog', () => {
   });
 
   it('makes a repeat that arrives while the first is in flight wait for that same append', async () => {
-    const inner = new ScriptedLog();
-    const log = new RecentSendsLog(inner);
+    const { inner, log } = scripted();
     const first = log.append([msg('alice', 'c1')]);
     const repeat = log.append([msg('alice', 'c1')]);
     assert.equal(inner.calls.length, 1);
@@ -34,8 +38,7 @@ describe('RecentSendsLog', () => {
   });
 
   it('appends the first of a repeat inside one call once, and keeps results in input order', async () => {
-    const inner = new ScriptedLog();
-    const log = new RecentSendsLog(inner);
+    const { inner, log } = scripted();
     const warm = log.append([msg('alice', 'known')]);
     inner.succeed();
     const [known] = await warm;
@@ -53,8 +56,7 @@ describe('RecentSendsLog', () => {
   });
 
   it('forgets a failed append, so the repeat (and one waiting on it) fails and the retry produces', async () => {
-    const inner = new ScriptedLog();
-    const log = new RecentSendsLog(inner);
+    const { inner, log } = scripted();
     const first = log.append([msg('alice', 'c1')]);
     const waiting = log.append([msg('alice', 'c1')]);
     inner.fail();

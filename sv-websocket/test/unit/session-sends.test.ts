@@ -1,5 +1,6 @@
 /** A session's sends (admission, append, ack, delivery) and queries, on in-memory parts. */
 import assert from 'node:assert/strict';
+import type { Accepted } from '@chat/shared/types';
 import { ERR_LOG_UNAVAILABLE, ERR_QUEUE_FULL } from '@chat/shared/errors';
 import type { ServerFrame } from '@chat/shared/protocol';
 import { FakeNode, settle } from '../helpers/session-fakes.ts';
@@ -7,14 +8,20 @@ import { FakeNode, settle } from '../helpers/session-fakes.ts';
 const send = (cid: string, to = 'bob') => ({ type: 'send', to, cid, body: `body of ${cid}` });
 const summary = (f: ServerFrame) => (f.type === 'error' ? `error ${f.code} ${f.cid ?? '-'}` : f.type === 'ack' ? `ack ${f.cid}` : f.type);
 
+/** Alice's connection sends c1 and the log answers `accepted`; resolves once the session has acted on it. */
+async function sendAnswered(accepted: Accepted) {
+  const node = new FakeNode();
+  node.log.answer = async () => accepted;
+  const client = node.connect();
+  await client.hello('alice');
+  client.ws.receive(send('c1'));
+  await settle();
+  return { node, client };
+}
+
 describe('ClientSession: sends', () => {
   it('acks a send with the log\'s answer and delivers it, sent from this connection', async () => {
-    const node = new FakeNode();
-    node.log.answer = async () => ({ id: 'stored-id', seq: 42, ts: 7, duplicate: false });
-    const client = node.connect();
-    await client.hello('alice');
-    client.ws.receive(send('c1'));
-    await settle();
+    const { node, client } = await sendAnswered({ id: 'stored-id', seq: 42, ts: 7, duplicate: false });
     assert.deepEqual(client.frames()[1], { type: 'ack', cid: 'c1', id: 'stored-id', seq: 42, ts: 7 });
     assert.equal(node.log.appended.length, 1);
     assert.deepEqual(node.delivery.prefetched, [node.log.appended[0]], 'looked up while appended');
@@ -25,23 +32,13 @@ describe('ClientSession: sends', () => {
   });
 
   it('acks a repeated cid this node remembers (no stored body) as the original, and does not deliver it again', async () => {
-    const node = new FakeNode();
-    node.log.answer = async () => ({ id: 'first-id', seq: 3, ts: 5, duplicate: true });
-    const client = node.connect();
-    await client.hello('alice');
-    client.ws.receive(send('c1'));
-    await settle();
+    const { node, client } = await sendAnswered({ id: 'first-id', seq: 3, ts: 5, duplicate: true });
     assert.deepEqual(client.frames()[1], { type: 'ack', cid: 'c1', id: 'first-id', seq: 3, ts: 5 });
     assert.deepEqual(node.delivery.delivered, []);
   });
 
   it('delivers a repeated cid the store answered, as it was stored, under the original id', async () => {
-    const node = new FakeNode();
-    node.log.answer = async () => ({ id: 'first-id', seq: 3, ts: 5, duplicate: true, body: 'as first sent' });
-    const client = node.connect();
-    await client.hello('alice');
-    client.ws.receive(send('c1'));
-    await settle();
+    const { node, client } = await sendAnswered({ id: 'first-id', seq: 3, ts: 5, duplicate: true, body: 'as first sent' });
     assert.deepEqual(client.frames()[1], { type: 'ack', cid: 'c1', id: 'first-id', seq: 3, ts: 5 }, 'the ack carries no body');
     assert.deepEqual(node.delivery.delivered, [{
       message: { id: 'first-id', seq: 3, from: 'alice', to: 'bob', cid: 'c1', body: 'as first sent', ts: 5 },
