@@ -99,10 +99,11 @@ export const HISTORY_AFTER = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv
  * cut first (the inner query), so only its conversations are counted: `unread` is the peer's
  * messages above the user's read mark, a count over one range of messages (conv, seq) whose
  * `sender` the index carries (INCLUDE), so no message row is read; `peer_read_seq` the peer's mark.
+ * With no mark every message counts: in Kafka mode a conversation's first message can have seq 0.
  */
 export const CONVERSATIONS = `SELECT c.peer, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts,
     (SELECT count(*) FROM messages u
-      WHERE u.conv = c.conv AND u.seq > coalesce(mine.seq, 0) AND u.sender = c.peer) AS unread,
+      WHERE u.conv = c.conv AND u.seq > coalesce(mine.seq, -1) AND u.sender = c.peer) AS unread,
     coalesce(theirs.seq, 0) AS peer_read_seq
   FROM (SELECT h.conv, h.last_ts, h.last_message_id, CASE WHEN h.user_a = $1 THEN h.user_b ELSE h.user_a END AS peer
       FROM conversations h
