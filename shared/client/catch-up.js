@@ -19,6 +19,20 @@
 /** @typedef {import('../src/protocol.ts').ConversationsReply} ConversationsReply */
 /** @typedef {(frame: { type: 'history' | 'conversations', [field: string]: unknown }) => Promise<any>} Ask */
 
+/**
+ * A conversation's key here: the other user, or `#` and the room's id ('#' never occurs in a user id).
+ * @param {{ room?: string, with?: string }} c a room or a peer named by `with`
+ * @param {string} [peer] the other user, when `c` names no room
+ */
+export function conversationOf(c, peer) {
+  return c.room !== undefined ? `#${c.room}` : /** @type {string} */ (peer ?? c.with);
+}
+
+/** The fields of a frame about conversation `key`: `room` or `with`. @param {string} key */
+export function conversationFields(key) {
+  return key.startsWith('#') ? { room: key.slice(1) } : { with: key };
+}
+
 /** A conversation known without a mark: its catch-up is the newest page. */
 const NEWEST = -1;
 const PAGE = 200;
@@ -26,7 +40,7 @@ const PAGE = 200;
 export class CatchUp {
   /** @type {Set<string>} ids and `from\ncid` keys, oldest first */
   #seen = new Set();
-  /** @type {Map<string, number>} conversation (the other user) → highest seq received */
+  /** @type {Map<string, number>} conversation (conversationOf) → highest seq received */
   #marks = new Map();
   /** @type {Map<string, number>} conversation → where an unfinished catch-up stands */
   #resume = new Map();
@@ -39,7 +53,7 @@ export class CatchUp {
     this.#seenLimit = seenLimit * 2;
   }
 
-  /** A conversation the client takes part in (it sent to, or asked about, `peer`). @param {string} peer */
+  /** A conversation the client takes part in (it sent to, or asked about, `peer`: a user, or `#room`). @param {string} peer */
   know(peer) {
     this.#known.add(peer);
   }
@@ -50,7 +64,7 @@ export class CatchUp {
    * @param {string | undefined} me
    */
   received(m, me) {
-    const peer = m.from === me ? m.to : m.from;
+    const peer = conversationOf(m, m.from === me ? m.to : m.from);
     this.#known.add(peer);
     if (m.seq > (this.#marks.get(peer) ?? NEWEST)) this.#marks.set(peer, m.seq);
     return this.#remember(m.id, `${m.from}\n${m.cid}`);
@@ -93,7 +107,9 @@ export class CatchUp {
     }
     /** @type {ConversationsReply} */
     const list = await ask({ type: 'conversations', limit: PAGE });
-    for (const { with: peer, last } of list.items) {
+    for (const item of list.items) {
+      const peer = conversationOf(item);
+      const { last } = item;
       if (first && last.seq > (this.#marks.get(peer) ?? NEWEST)) this.#marks.set(peer, last.seq);
       if (!first && !this.#known.has(peer)) {
         from.set(peer, NEWEST);
@@ -112,8 +128,9 @@ export class CatchUp {
    */
   async #catchUp(ask, peer, after, deliver) {
     for (;;) {
+      const about = conversationFields(peer);
       /** @type {HistoryReply} */
-      const page = await ask(after === NEWEST ? { type: 'history', with: peer, limit: PAGE } : { type: 'history', with: peer, after, limit: PAGE });
+      const page = await ask(after === NEWEST ? { type: 'history', ...about, limit: PAGE } : { type: 'history', ...about, after, limit: PAGE });
       for (const m of page.messages) deliver(m);
       const last = page.messages[page.messages.length - 1];
       // Paging goes on from this page's end, not from the mark: a live message that arrived

@@ -10,6 +10,8 @@ export const ERR_BAD_FRAME = createError('CHAT_ERR_BAD_FRAME', 'Invalid frame: %
 export const ERR_BAD_REQUEST = createError('CHAT_ERR_BAD_REQUEST', '%s', 400);
 export const ERR_TOO_LARGE = createError('CHAT_ERR_TOO_LARGE', 'Too large: %s', 413);
 export const ERR_UNAUTHORIZED = createError('CHAT_ERR_UNAUTHORIZED', 'Unauthorized: %s', 401);
+/** The user may not do this to this room (not a member, not its owner, a private room), or no such room exists. */
+export const ERR_FORBIDDEN = createError('CHAT_ERR_FORBIDDEN', 'Forbidden: %s', 403);
 export const ERR_RATE_LIMITED = createError('CHAT_ERR_RATE_LIMITED', 'Rate limited: %s', 429);
 export const ERR_QUEUE_FULL = createError('CHAT_ERR_QUEUE_FULL', 'Queue full: %s', 503);
 export const ERR_LOG_UNAVAILABLE = createError('CHAT_ERR_LOG_UNAVAILABLE', 'Message log did not accept: %s', 503);
@@ -23,6 +25,7 @@ export const WIRE: Readonly<Record<string, WireErrorCode>> = {
   CHAT_ERR_BAD_REQUEST: 'bad_request',
   CHAT_ERR_TOO_LARGE: 'too_large',
   CHAT_ERR_UNAUTHORIZED: 'unauthorized',
+  CHAT_ERR_FORBIDDEN: 'forbidden',
   CHAT_ERR_RATE_LIMITED: 'rate_limited',
   CHAT_ERR_QUEUE_FULL: 'unavailable',
   CHAT_ERR_LOG_UNAVAILABLE: 'unavailable',
@@ -32,7 +35,7 @@ export const WIRE: Readonly<Record<string, WireErrorCode>> = {
 
 /** The HTTP status of each wire code (docs/protocol.md, "HTTP API status codes"). */
 export const HTTP_STATUS: Readonly<Record<WireErrorCode, number>> = {
-  bad_request: 400, unauthorized: 401, too_large: 413, rate_limited: 429, unavailable: 503,
+  bad_request: 400, unauthorized: 401, forbidden: 403, too_large: 413, rate_limited: 429, unavailable: 503,
 };
 
 /**

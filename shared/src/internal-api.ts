@@ -4,7 +4,11 @@
  */
 import { z } from 'zod';
 import type { SendRecord } from './send-ledger.ts';
-import { bodySchema, cidSchema, historyPagingParams, limitParam, seqSchema as markSchema, userIdSchema, type WirePresence } from './protocol.ts';
+import {
+  bodySchema, cidSchema, historyPagingParams, limitParam, MAX_ROOM_TITLE, ROOM_ID, roomIdSchema, seqSchema as markSchema, userIdSchema,
+  type WirePresence, type WireRoom,
+} from './protocol.ts';
+import { ROOM_PREFIX } from './types.ts';
 
 const idSchema = z.string().min(1).max(64);
 const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
@@ -26,6 +30,10 @@ export const ROUTES = {
   persistConversations: '/internal/v1/conversations',
   persistReadMarks: '/internal/v1/read-marks',
   persistSent: '/internal/v1/sent',
+  persistRoomCreate: '/internal/v1/rooms/create',
+  persistRoomChange: '/internal/v1/rooms/change',
+  persistRoomGet: '/internal/v1/rooms/get',
+  discoverRoomsChanged: '/internal/v1/rooms/changed',
   nodeDeliver: '/internal/v1/deliver',
   nodeDeliverStream: '/internal/v1/deliver/stream',
 } as const;
@@ -33,8 +41,13 @@ export const ROUTES = {
 /** Header that carries the cluster secret proof. */
 export const AUTH_HEADER = 'x-cluster-auth';
 
+/** A room's address inside the services (types.ts `roomAddress`): '#' and its id. */
+export const roomAddressSchema = z.string().regex(new RegExp(`^${ROOM_PREFIX}${ROOM_ID.source.slice(1)}`), 'a room address is # and a room id');
+/** Whom a message or a read mark is about: a user, or a room's address. */
+export const peerSchema = z.union([userIdSchema, roomAddressSchema]);
+
 export const newMessageSchema = z.object({
-  id: idSchema, from: userIdSchema, to: userIdSchema, cid: cidSchema, body: bodySchema, ts: tsSchema,
+  id: idSchema, from: userIdSchema, to: peerSchema, cid: cidSchema, body: bodySchema, ts: tsSchema,
 });
 export const messageSchema = newMessageSchema.extend({ seq: seqSchema });
 
@@ -122,7 +135,8 @@ export type IngestFrameReply =
   | { n: number; error: string; message: string };
 
 /** sv-persist: history page of the conversation of `user` and `with`, paged as the public API is. */
-export const historyQuerySchema = historyPagingParams.safeExtend({ user: userIdSchema, with: userIdSchema });
+/** `with` may be a room's address; sv-persist then answers `forbidden` (403) unless `user` is a member. */
+export const historyQuerySchema = historyPagingParams.safeExtend({ user: userIdSchema, with: peerSchema });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
 /** sv-persist: the stored messages of (from, cid) pairs; per pair, in order, its id, seq and ts, or `null`. */
@@ -142,16 +156,17 @@ export type ConversationsQuery = z.infer<typeof conversationsQuerySchema>;
  * mark (of several for one reader and peer, only the first holding the highest seq can).
  */
 export const readMarksRequestSchema = z.object({
-  marks: z.array(z.object({ reader: userIdSchema, peer: userIdSchema, seq: markSchema })).min(1).max(10_000),
+  marks: z.array(z.object({ reader: userIdSchema, peer: peerSchema, seq: markSchema })).min(1).max(10_000),
 });
 export type ReadMarksRequest = z.infer<typeof readMarksRequestSchema>;
 export type ReadMark = ReadMarksRequest['marks'][number];
 export interface ReadMarksReply { moved: boolean[] }
 
 /** A typing or read event as its recipients get it (the `typing` and `read` frames of protocol.ts). */
-const eventFrameSchema = z.discriminatedUnion('type', [
+const eventFrameSchema = z.union([
   z.object({ type: z.literal('typing'), from: userIdSchema }),
   z.object({ type: z.literal('read'), by: userIdSchema, with: userIdSchema, seq: markSchema }),
+  z.object({ type: z.literal('read'), by: userIdSchema, room: roomIdSchema, seq: markSchema }),
 ]);
 
 /**
@@ -182,3 +197,49 @@ export interface DeliverReply { absent: string[] }
  * `{ n, absent }` once handed to local connections, or `{ n, error, message }`.
  */
 export const deliverFrameSchema = deliverRequestSchema.safeExtend({ n: z.number().int().nonnegative() });
+
+/*
+ * Rooms. sv-persist owns membership (Postgres); every change is one transaction and bumps the
+ * room's `version`. Nodes cache member lists by version and hear of changes on the change feed.
+ */
+
+/** A room as sv-persist holds it: its wire form (protocol.ts `WireRoom`) and its version. */
+export interface RoomState extends WireRoom { version: number }
+const roomUsersSchema = z.array(userIdSchema).max(10_000);
+
+/** sv-persist: create a room owned by `owner` (a member, whether or not `members` lists them). */
+export const roomCreateRequestSchema = z.object({
+  owner: userIdSchema, title: z.string().max(MAX_ROOM_TITLE), public: z.boolean(), members: roomUsersSchema,
+});
+export type RoomCreateRequest = z.infer<typeof roomCreateRequestSchema>;
+
+/**
+ * sv-persist: change a room's members on behalf of `by`, checked against the stored room in the
+ * same transaction: `add` and `remove` by the owner only, `join` (adds `by`) to a public room only,
+ * `leave` (removes `by`) by a member. Refused: `forbidden` (403; also for a room that does not
+ * exist), `bad_request` (400) past MAX_ROOM_MEMBERS. The reply holds the room after the change and
+ * the users it took out (who get the `room` frame too); nothing changed: the same version.
+ */
+export const roomChangeRequestSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('add'), room: roomIdSchema, by: userIdSchema, users: roomUsersSchema.min(1) }),
+  z.object({ op: z.literal('remove'), room: roomIdSchema, by: userIdSchema, users: roomUsersSchema.min(1) }),
+  z.object({ op: z.literal('join'), room: roomIdSchema, by: userIdSchema }),
+  z.object({ op: z.literal('leave'), room: roomIdSchema, by: userIdSchema }),
+]);
+export type RoomChangeRequest = z.infer<typeof roomChangeRequestSchema>;
+export interface RoomChangeReply { room: RoomState; removed: string[] }
+
+/** sv-persist: the current state of rooms; a room that does not exist is left out of the reply. */
+export const roomGetRequestSchema = z.object({ rooms: z.array(roomIdSchema).min(1).max(1000) });
+export type RoomGetRequest = z.infer<typeof roomGetRequestSchema>;
+export interface RoomGetReply { rooms: RoomState[] }
+
+/**
+ * Node → sv-discover: rooms whose members just changed. sv-discover passes them to every node on
+ * the change feed as `{ rooms: [...] }`, so each node drops a cached member list older than the
+ * version named.
+ */
+export const roomsChangedRequestSchema = z.object({
+  rooms: z.array(z.object({ room: roomIdSchema, version: z.number().int().nonnegative() })).min(1).max(1000),
+});
+export type RoomsChangedRequest = z.infer<typeof roomsChangedRequestSchema>;

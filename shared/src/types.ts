@@ -9,7 +9,8 @@ export type NodeId = string;
 export interface NewMessage {
   id: string;
   from: UserId;
-  to: UserId;
+  /** The recipient, or a room's address (`roomAddress`). */
+  to: string;
   cid: string;
   body: string;
   ts: number;
@@ -42,8 +43,32 @@ export interface NodeInfo {
   url: string;
 }
 
-/** The conversation of two users, the same whichever of them asks (':' never occurs in a user id). */
-export function conversationKey(a: UserId, b: UserId): string {
+/** A group conversation, named by sv-persist when it creates it (a UUIDv7). */
+export type RoomId = string;
+
+/**
+ * Inside the services a room message travels as a message `to` its room's address, `#<room id>`
+ * ('#' never occurs in a user id): the log, the store, dedupe and history then treat a room like
+ * any conversation, keyed by that address. Only the wire shows `room` instead of `to`.
+ */
+export const ROOM_PREFIX = '#';
+
+/** The address of a room inside the services (the `to` of its messages, the key of its conversation). */
+export function roomAddress(room: RoomId): string {
+  return ROOM_PREFIX + room;
+}
+
+/** The room an internal `to` names, or undefined when it names a user. */
+export function roomOf(to: string): RoomId | undefined {
+  return to.startsWith(ROOM_PREFIX) ? to.slice(ROOM_PREFIX.length) : undefined;
+}
+
+/**
+ * The conversation of two users, the same whichever of them asks (':' never occurs in a user id);
+ * for a message to a room, the room's address.
+ */
+export function conversationKey(a: UserId, b: string): string {
+  if (b.startsWith(ROOM_PREFIX)) return b;
   return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
 

@@ -8,7 +8,7 @@
  */
 import type { RawData } from 'ws';
 import { CLOSE, type CloseCode } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME } from '@chat/shared/errors';
+import { ERR_BAD_FRAME, ERR_FORBIDDEN } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import type { Logger } from '@chat/shared/logger';
 import { parseClientFrame, type ClientFrame } from '@chat/shared/protocol';
@@ -33,6 +33,9 @@ interface OpenSession {
   receipts: SessionReceipts;
 }
 
+/** Rooms are refused until their membership checks exist: no room may be used by a non-member. */
+const ROOMS_OFF = new ERR_FORBIDDEN('rooms are not enabled on this node');
+
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
 
 /** What each client frame does after `welcome`: a new frame type is one more entry here. */
@@ -45,6 +48,12 @@ const HANDLERS: { [T in ClientFrame['type']]: (session: OpenSession, frame: Fram
   watch: (s, frame) => s.watch.watch(frame),
   typing: (s, frame) => s.receipts.typing(frame),
   read: (s, frame) => void s.receipts.read(frame),
+  room_create: (s) => s.out.sendError(ROOMS_OFF),
+  room_add: (s) => s.out.sendError(ROOMS_OFF),
+  room_remove: (s) => s.out.sendError(ROOMS_OFF),
+  room_join: (s) => s.out.sendError(ROOMS_OFF),
+  room_leave: (s) => s.out.sendError(ROOMS_OFF),
+  room_info: (s) => s.out.sendError(ROOMS_OFF),
 };
 
 export class ClientSession {

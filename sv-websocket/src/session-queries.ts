@@ -3,7 +3,7 @@
  * history client. They run one at a time per connection, so replies come in the order asked;
  * past MAX_PENDING_QUERIES waiting, a query is refused `rate_limited`.
  */
-import { ERR_RATE_LIMITED } from '@chat/shared/errors';
+import { ERR_FORBIDDEN, ERR_RATE_LIMITED } from '@chat/shared/errors';
 import type { ConversationsRequest, HistoryRequest } from '@chat/shared/protocol';
 import type { SessionDeps, SessionUser } from './session-deps.ts';
 import type { FrameOutput } from './socket-writer.ts';
@@ -32,6 +32,7 @@ export class SessionQueries {
   }
 
   private async answerHistory(frame: HistoryRequest): Promise<void> {
+    if (frame.with === undefined) return this.out.sendError(new ERR_FORBIDDEN('rooms are not enabled on this node'));
     try {
       const page = await this.deps.history.history({ user: this.asker.user, with: frame.with, before: frame.before, after: frame.after, limit: frame.limit });
       this.out.send({ type: 'history', with: frame.with, messages: page.messages, more: page.more });

@@ -9,6 +9,7 @@
  *   moved does a `read` frame go to the peer's connections and the reader's other ones, with
  *   retries like a message's forward: the mark is stored, and `conversations` shows it anyway.
  */
+import { ERR_FORBIDDEN } from '@chat/shared/errors';
 import { readFrame, typingFrame, type ReadRequest, type TypingRequest } from '@chat/shared/protocol';
 import type { UserId } from '@chat/shared/types';
 import type { SendAdmission } from './send-admission.ts';
@@ -41,6 +42,7 @@ export class SessionReceipts {
     const refused = this.admission.takeTokens();
     if (refused) return this.out.sendError(refused);
     const { user, connId } = this.self;
+    if (frame.with === undefined) return this.out.sendError(new ERR_FORBIDDEN('rooms are not enabled on this node'));
     let moved: boolean;
     try {
       moved = await this.deps.receipts.marks.mark({ reader: user, peer: frame.with, seq: frame.seq });

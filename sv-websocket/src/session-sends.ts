@@ -3,7 +3,7 @@
  * log's answer, then delivered. The append goes on the wire first; the lookup for the delivery
  * runs meanwhile (prefetch), so the delivery after the ack usually finds it done.
  */
-import { ERR_QUEUE_FULL } from '@chat/shared/errors';
+import { ERR_FORBIDDEN, ERR_QUEUE_FULL } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import { ackFrame, type Send } from '@chat/shared/protocol';
 import type { SendAdmission } from './send-admission.ts';
@@ -24,6 +24,7 @@ export class SessionSends {
   async send(frame: Send): Promise<void> {
     const refused = this.admission.refusal();
     if (refused) return this.out.sendError(refused, frame.cid);
+    if (frame.to === undefined) return this.out.sendError(new ERR_FORBIDDEN('rooms are not enabled on this node'), frame.cid);
     const msg = { id: newId(), from: this.sender.user, to: frame.to, cid: frame.cid, body: frame.body, ts: Date.now() };
     try {
       // The append goes on the wire first; the lookup for its delivery runs meanwhile.

@@ -75,15 +75,17 @@ export function check(recorder: Recorder, conversations: readonly Conversation[]
     if (list.length < EXAMPLES) list.push(text);
   };
 
-  const byKey = new Map<string, WireMessage>();
-  const byId = new Map<string, WireMessage>();
+  const byKey = new Map<string, WireMessage & { to: string }>();
+  const byId = new Map<string, WireMessage & { to: string }>();
   /** conversation + seq → id */
   const seqIds = new Map<string, string>();
   const conversationOf = (a: string, b: string) => (a < b ? `${a}\n${b}` : `${b}\n${a}`);
   for (const c of conversations) {
     counts.historyPages += c.pages;
     let previous: WireMessage | undefined;
-    for (const m of c.messages) {
+    for (const wire of c.messages) {
+      // The run talks one-to-one only: every message it reads has a `to`.
+      const m = { ...wire, to: wire.to ?? '' };
       counts.historyRows++;
       const key = sendKey(m.from, m.cid);
       if (previous && m.seq <= previous.seq) note('outOfOrder', `history of ${c.owner} and ${c.peer}: seq ${m.seq} (${m.id}) after seq ${previous.seq}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { ERR_BAD_FRAME, ERR_QUEUE_FULL, errorAnswer } from '../../src/errors.ts';
 import {
-  ackFrame, encodeMessageFrame, encodePresenceFrame, errorFrame, historyPagingParams, parseClientFrame, toWireMessage, type WireMessage,
+  ackFrame, encodeMessageFrame, encodePresenceFrame, errorFrame, historyPagingParams, parseClientFrame, toWireMessage, type InternalMessage,
 } from '../../src/protocol.ts';
 
 const code = (raw: string, maxBody?: number) => {
@@ -130,7 +130,7 @@ describe('history paging', () => {
 
 describe('frame builders', () => {
   // Fields in another order than the wire's, as a database row or a forwarded message may hold them.
-  const m: WireMessage = { ts: 7, body: 'hi', to: 'bob', from: 'alice', cid: 'c1', seq: 3, id: 'm1' };
+  const m: InternalMessage = { ts: 7, body: 'hi', to: 'bob', from: 'alice', cid: 'c1', seq: 3, id: 'm1' };
   const order = ['id', 'seq', 'cid', 'from', 'to', 'body', 'ts'];
 
   it('puts a message\'s fields in the wire order, in history and in the message frame alike', () => {

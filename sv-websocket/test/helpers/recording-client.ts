@@ -73,6 +73,7 @@ export class RecordingClient {
   /** What a page reload shows: every conversation read from its start. */
   async reload(): Promise<void> {
     for (const { with: peer } of await this.client.conversations()) {
+      if (peer === undefined) continue; // a room: this client talks one-to-one only
       for (const m of await wholeConversation(this.client, peer)) this.received.set(m.id, m);
     }
   }
