@@ -130,6 +130,30 @@ describe('the /client test page in a browser', function () {
     assert.deepEqual(await bodies(alice), ['are you there?', 'yes, here']);
   });
 
+  it('marks nothing read while the page is hidden, and marks the open conversation read when it shows', async () => {
+    const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
+    const alice = await openPage(0, a, b);
+    const bob = await openPage(1, b, a);
+    // What a browser does when the tab goes to the background (or the window is minimized).
+    const setVisibility = (page: Page, state: 'hidden' | 'visible') => page.evaluate((s) => {
+      Object.defineProperty(document, 'visibilityState', { value: s, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, state);
+    await setVisibility(bob, 'hidden');
+    for (const text of ['first, unseen', 'second, unseen']) {
+      await alice.fill('#text', text);
+      await alice.press('#text', 'Enter');
+      await bob.waitForFunction((t) => [...document.querySelectorAll('#messages .body')].some((e) => e.textContent === t), text);
+    }
+    // Had the first arrival marked it read, the mark would have reached sv-persist before the second message came back.
+    const items = await (await fetch(`${mesh.nodes[0]!.url}/v1/conversations?user=${a}`)).json() as { items: { with?: string; peer_read_seq?: number }[] };
+    assert.equal(items.items.find((i) => i.with === b)?.peer_read_seq, 0, 'bob read nothing while his page was hidden');
+    assert.deepEqual(await alice.$$eval('#messages li.own', (els) => els.map((e) => (e as HTMLElement).dataset.read ?? 'false')), ['false', 'false']);
+
+    await setVisibility(bob, 'visible');
+    await alice.waitForFunction(() => [...document.querySelectorAll('#messages li.own')].every((e) => (e as HTMLElement).dataset.read === 'true'));
+  });
+
   it('loads older history when scrolled to the top', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
     const alice = await openPage(0, a, b);
