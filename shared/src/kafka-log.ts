@@ -4,7 +4,8 @@
  *
  * - key = conversationKey(from, to): a conversation always lands in one partition, in order.
  * - value = JSON of the NewMessage (id, from, to, cid, body, ts), validated on the way in.
- * - seq = generation · 2^40 + offset of the record in its partition. Offsets strictly increase
+ * - seq = generation · 2^40 + offset + 1 of the record in its partition (+ 1: a seq is never 0,
+ *   so `history after 0` reads from the start, as in direct mode). Offsets strictly increase
  *   in a partition in the order the broker made records durable, which is exactly the order `seq`
  *   must follow within a conversation. The generation (KAFKA_SEQ_GENERATION) is bumped by an
  *   operator who recreates the topic or changes its partition count, so seqs keep increasing.
@@ -17,10 +18,11 @@ import { conversationKey, type NewMessage } from './types.ts';
 export const OFFSET_BITS = 40;
 export const MAX_GENERATION = Math.floor(Number.MAX_SAFE_INTEGER / 2 ** OFFSET_BITS);
 
+/** A generation's seqs run from generation · 2^40 + 1 to (generation + 1) · 2^40, below the next one's. */
 export function seqFromOffset(generation: number, offset: string | number | bigint): number {
   const off = Number(offset);
   if (!Number.isSafeInteger(off) || off < 0 || off >= 2 ** OFFSET_BITS) throw new RangeError(`offset ${offset} out of range`);
-  return generation * 2 ** OFFSET_BITS + off;
+  return generation * 2 ** OFFSET_BITS + off + 1;
 }
 
 export function recordKey(m: Pick<NewMessage, 'from' | 'to'>): string {

@@ -10,7 +10,7 @@
  */
 import { QueryTypes, Sequelize } from 'sequelize';
 import { ERR_CONFIG } from '@chat/shared/errors';
-import { OFFSET_BITS } from '@chat/shared/kafka-log';
+import { OFFSET_BITS, seqFromOffset } from '@chat/shared/kafka-log';
 
 export type LogMode = { mode: 'direct' } | { mode: 'kafka'; generation: number };
 
@@ -23,7 +23,7 @@ export async function guardLogMode(databaseUrl: string, next: LogMode): Promise<
     const generation = next.mode === 'kafka' ? next.generation : 0;
     if (next.mode === 'kafka') {
       const maxSeq = Number((await one<{ max: string | null }>('SELECT max(seq)::text AS max FROM messages'))?.max ?? -1);
-      const lowest = generation * 2 ** OFFSET_BITS;
+      const lowest = seqFromOffset(generation, 0);
       const changed = !prev || prev.mode !== 'kafka' || prev.generation !== generation;
       if (changed && maxSeq >= lowest) {
         const needed = Math.floor(maxSeq / 2 ** OFFSET_BITS) + 1;

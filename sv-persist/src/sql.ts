@@ -99,7 +99,7 @@ export const HISTORY_AFTER = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv
  * cut first (the inner query), so only its conversations are counted: `unread` is the peer's
  * messages above the user's read mark, a count over one range of messages (conv, seq) whose
  * `sender` the index carries (INCLUDE), so no message row is read; `peer_read_seq` the peer's mark.
- * With no mark every message counts: in Kafka mode a conversation's first message can have seq 0.
+ * With no mark every message counts (-1: older Kafka-mode data may hold a seq 0).
  */
 export const CONVERSATIONS = `SELECT c.peer, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts,
     (SELECT count(*) FROM messages u

@@ -25,15 +25,10 @@ export interface Conversation {
   pages: number;
 }
 
-/**
- * Every message, seq 0 included: a cursor `after` cannot name a seq below 0, and in Kafka mode a
- * conversation's first record in a fresh partition has offset 0, so seq 0 (generation 0). The page
- * `before: 1` holds it, if it exists.
- */
+/** Every message, page by page from the start (every seq is at least 1). */
 async function readWhole(client: ChatClient, peer: string): Promise<{ messages: WireMessage[]; pages: number }> {
-  const first = await client.history(peer, { before: 1, limit: 1 });
-  const messages = [...first.messages];
-  let pages = 1;
+  const messages: WireMessage[] = [];
+  let pages = 0;
   for (let after = 0; ;) {
     const page = await client.history(peer, { after, limit: PAGE });
     pages++;
