@@ -85,6 +85,12 @@ export class SendQueue {
     if (!item) return false;
     this.#pending.delete(ack.cid);
     this.#refusals = 0;
+    // Acks are back: a retry still waiting out a long pause from the refusals before goes soon.
+    if (this.#retryTimer !== undefined) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#scheduleRetry();
+    }
     item.resolve(ack);
     return true;
   }
