@@ -71,7 +71,11 @@ export type RemoveNodeRequest = z.infer<typeof removeNodeRequestSchema>;
 /** sv-discover: which live nodes hold each user. */
 export const lookupRequestSchema = z.object({ users: z.array(userIdSchema).min(1).max(10_000) });
 export type LookupRequest = z.infer<typeof lookupRequestSchema>;
-export interface LookupReply { nodes: Record<string, { nodeId: string; url: string }[]> }
+/**
+ * `nodes` holds the users found; `warming` says sv-discover's registry started empty moments ago and
+ * nodes may not have registered their connections again yet: a user absent may be online.
+ */
+export interface LookupReply { nodes: Record<string, { nodeId: string; url: string }[]>; warming?: true }
 
 /** A message's identity as the shared record of sends holds it (shared/src/send-ledger.ts). */
 const sendClaimSchema = z.object({ from: userIdSchema, cid: cidSchema, id: idSchema, ts: tsSchema });

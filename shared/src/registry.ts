@@ -23,6 +23,11 @@ export interface Registry {
   updateEntries(nodeId: NodeId, add: readonly ConnEntry[], remove: readonly ConnId[]): Promise<void>;
   /** The live nodes holding each user; users held nowhere are absent from the map. One round trip for all users. */
   lookup(users: readonly UserId[]): Promise<Map<UserId, NodeInfo[]>>;
+  /**
+   * True when the last `lookup` came from a registry that started empty moments ago: a user it did
+   * not find may be online on a node that has not registered again yet. Absent: never.
+   */
+  warming?(): boolean;
   /** Drop `nodeId`'s lease and all its entries (graceful shutdown). */
   removeNode(nodeId: NodeId): Promise<void>;
   close(): Promise<void>;

@@ -13,6 +13,7 @@ import type { ChangeFeed } from './change-feed.ts';
 import { createDiscoverMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
 import { registerSendRoutes } from './send-routes.ts';
+import { WarmUp } from './warm-up.ts';
 import { registerReadiness } from '@chat/shared/readiness';
 
 /** A registry that tracks presence and can tell whether its store answers (readiness). */
@@ -31,6 +32,11 @@ export interface AppDeps {
   feed?: ChangeFeed;
   /** The record of sends (Kafka mode), on the registry's store; `evicted` when it drops records for room. */
   sends?: SendLedger & { readonly evicted?: number };
+  /**
+   * When the registry starts empty (in memory), the nodes' lease: lookups say `warming` until every
+   * node has renewed and re-registered (warm-up.ts). Absent: the registry keeps its entries (Redis).
+   */
+  startsEmptyLeaseMs?: number;
 }
 
 /** Heartbeats and lookups arrive constantly: their per-request lines belong at debug, not info. */
@@ -88,7 +94,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Before the server closes: its close waits for upgraded sockets too.
     app.addHook('preClose', () => feed.close());
   }
-  registerRoutes(app, deps.registry, feed);
+  registerRoutes(app, deps.registry, new WarmUp(deps.startsEmptyLeaseMs !== undefined, deps.startsEmptyLeaseMs ?? 0), feed);
   if (sends) {
     registerSendRoutes(app, sends, {
       secret: deps.secret, logger: deps.logger, maxPayload: BODY_LIMIT, claims: metrics.sendClaims, repeats: metrics.sendRepeats,

@@ -8,6 +8,7 @@ const schema = z.object({
   REDIS_URL: env.url().optional(),
   REDIS_PREFIX: z.string().min(1).max(64).default('chat:'),
   LEASE_SWEEP_MS: env.int(500, 50, 60_000),
+  LEASE_MS: env.int(10_000, 1000, 600_000),
   SEND_DEDUPE_TTL_MS: env.int(86_400_000, 1000, 30 * 86_400_000),
   SEND_DEDUPE_MAX_ENTRIES: env.int(1_000_000, 1, 1_000_000_000),
   LOG_LEVEL: env.logLevel(),
@@ -28,6 +29,12 @@ export interface Config {
    * within the lease plus this. @default 500
    */
   leaseSweepMs: number;
+  /**
+   * The nodes' lease (their LEASE_MS; the longest, if they differ). A memory registry that starts
+   * empty answers lookups as `warming` for a third of it plus a second: by then every live node has
+   * renewed and registered its connections again (warm-up.ts). @default 10000
+   */
+  leaseMs: number;
   /** How long the record of a send lives (Kafka mode: a cid repeated on any node within it gets the original ack). @default 86400000 (24 h) */
   sendDedupeTtlMs: number;
   /** Most records of sends kept in memory (no REDIS_URL); past it the oldest go. @default 1000000 */
@@ -49,6 +56,7 @@ export function loadConfig(
     redisUrl: c.REDIS_URL,
     redisPrefix: c.REDIS_PREFIX,
     leaseSweepMs: c.LEASE_SWEEP_MS,
+    leaseMs: c.LEASE_MS,
     sendDedupeTtlMs: c.SEND_DEDUPE_TTL_MS,
     sendDedupeMaxEntries: c.SEND_DEDUPE_MAX_ENTRIES,
     logLevel: c.LOG_LEVEL,

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   const log = createLogger({ service: 'sv-discover', level: config.logLevel });
   const feed = new ChangeFeed(log.child({ module: 'change-feed' }));
   const store = await openStore(config, log, feed);
-  const app = buildApp({ registry: store.registry, sends: store.sends, secret: config.clusterSecret, logger: log, feed });
+  const app = buildApp({ registry: store.registry, sends: store.sends, secret: config.clusterSecret, logger: log, feed,
+    startsEmptyLeaseMs: config.redisUrl === undefined ? config.leaseMs : undefined });
   app.addHook('onClose', () => store.close());
   const url = await app.listen({ port: config.port, host: config.host });
   log.info({ url }, 'listening');

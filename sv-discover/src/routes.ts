@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { Registry } from '@chat/shared/registry';
 import type { ChangeFeed } from './change-feed.ts';
+import type { WarmUp } from './warm-up.ts';
 import {
   entriesRequestSchema, leaseRequestSchema, lookupRequestSchema, removeNodeRequestSchema, ROUTES,
   type LeaseReply, type LookupReply,
@@ -22,10 +23,11 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: 
   return undefined;
 }
 
-export function registerRoutes(app: FastifyInstance, registry: Registry, feed?: ChangeFeed): void {
+export function registerRoutes(app: FastifyInstance, registry: Registry, warmUp: WarmUp, feed?: ChangeFeed): void {
   app.post(ROUTES.discoverLease, async (req, reply) => {
     const body = parseBody(leaseRequestSchema, req.body, reply);
     if (!body) return reply;
+    warmUp.noteLease(body.ttlMs);
     const known = await registry.renewLease({ nodeId: body.nodeId, url: body.url }, body.ttlMs);
     if (!known) req.log.info({ nodeId: body.nodeId, url: body.url }, 'node lease created');
     const answer: LeaseReply = { known };
@@ -54,6 +56,7 @@ export function registerRoutes(app: FastifyInstance, registry: Registry, feed?: 
     if (!body) return reply;
     const found = await registry.lookup(body.users);
     const answer: LookupReply = { nodes: Object.fromEntries(found) };
+    if (warmUp.warming) answer.warming = true;
     return answer;
   });
 }

@@ -34,8 +34,8 @@ export interface LookupCacheOptions {
 
 export class LookupCache {
   private readonly entries = new Map<UserId, CacheEntry>();
-  private readonly misses: NaturalBatcher<UserId, NodeInfo[]>;
-  private readonly inFlight = new Map<UserId, { answer: Promise<NodeInfo[]>; asked: number }>();
+  private readonly misses: NaturalBatcher<UserId, NodeInfo[] | undefined>;
+  private readonly inFlight = new Map<UserId, { answer: Promise<NodeInfo[] | undefined>; asked: number }>();
   hits = 0;
   missCount = 0;
   /** Expired answers used because discovery did not answer. */
@@ -56,16 +56,19 @@ export class LookupCache {
     this.ttlMs = opts.ttlMs;
     this.maxEntries = opts.maxEntries ?? 100_000;
     this.pushedTtlMs = opts.pushedTtlMs ?? opts.ttlMs;
-    this.misses = new NaturalBatcher<UserId, NodeInfo[]>({
+    this.misses = new NaturalBatcher<UserId, NodeInfo[] | undefined>({
       name: 'discovery lookups',
       maxBatch: 1000,
       maxQueue: 50_000,
       run: async (users) => {
         const asked = this.epoch;
         const found = await registry.lookup([...new Set(users)]);
+        // A registry that just restarted empty may not hold a user yet: unknown, not nowhere.
+        const nowhere = registry.warming?.() === true ? undefined : [];
         const now = Date.now();
         return users.map((u) => {
-          const nodes = found.get(u) ?? [];
+          const nodes = found.get(u);
+          if (nodes === undefined) return nowhere;
           const ttl = this.pushed && !this.invalidatedSince(u, asked) ? this.pushedTtlMs : this.ttlMs;
           if (nodes.length > 0 && ttl > 0) this.remember(u, { nodes, expires: now + ttl });
           return nodes;
@@ -124,7 +127,11 @@ export class LookupCache {
     return true;
   }
 
-  /** The nodes holding each user (possibly including this one). */
+  /**
+   * The nodes holding each user (possibly including this one). A user left out of the answer is
+   * unknown: discovery did not answer for them, or restarted empty moments ago and may not hold
+   * them yet; the caller tries them again later.
+   */
   async nodesOf(users: readonly UserId[]): Promise<Map<UserId, NodeInfo[]>> {
     const out = new Map<UserId, NodeInfo[]>();
     const pending: Promise<void>[] = [];
@@ -135,7 +142,7 @@ export class LookupCache {
         this.hits++;
         out.set(user, hit.nodes);
       } else {
-        pending.push(this.lookup(user).then((nodes) => void out.set(user, nodes), (err: unknown) => {
+        pending.push(this.lookup(user).then((nodes) => { if (nodes) out.set(user, nodes); }, (err: unknown) => {
           // Discovery unreachable: an expired answer beats none (stale-if-error), so delivery
           // between nodes goes on through a discovery outage for users seen before it.
           const stale = this.entries.get(user);
@@ -163,7 +170,7 @@ export class LookupCache {
   }
 
   /** One lookup of `user` at a time: a second caller joins the first, unless it is outdated. */
-  private lookup(user: UserId): Promise<NodeInfo[]> {
+  private lookup(user: UserId): Promise<NodeInfo[] | undefined> {
     const known = this.inFlight.get(user);
     if (known && !this.invalidatedSince(user, known.asked)) return known.answer;
     this.missCount++;

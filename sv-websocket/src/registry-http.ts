@@ -11,6 +11,8 @@ import type { ConnId, NodeId, NodeInfo, UserId } from '@chat/shared/types';
 
 export class HttpRegistry implements Registry {
   private readonly targets: Failover;
+  /** Whether the last lookup's answer said sv-discover is warming up (a window, not per request). */
+  private lastWarming = false;
 
   constructor(private readonly client: InternalClient, baseUrls: readonly string[]) {
     this.targets = new Failover(baseUrls);
@@ -27,7 +29,12 @@ export class HttpRegistry implements Registry {
 
   async lookup(users: readonly UserId[]): Promise<Map<UserId, NodeInfo[]>> {
     const reply = await this.post<LookupReply>(ROUTES.discoverLookup, { users });
+    this.lastWarming = reply.warming === true;
     return new Map(Object.entries(reply.nodes));
+  }
+
+  warming(): boolean {
+    return this.lastWarming;
   }
 
   async removeNode(nodeId: NodeId): Promise<void> {

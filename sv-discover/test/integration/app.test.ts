@@ -173,3 +173,27 @@ describe('sv-discover readiness without Redis', () => {
     }
   });
 });
+
+describe('sv-discover lookups after starting empty', () => {
+  async function lookupWith(startsEmptyLeaseMs: number | undefined, ttlMs: number): Promise<LookupReply> {
+    const registry = new MemoryRegistry({ sweepIntervalMs: 0 });
+    const app = buildApp({ registry, secret: SECRET, logger: recordingLogger('sv-discover').logger, startsEmptyLeaseMs });
+    try {
+      await post(app, ROUTES.discoverLease, { ...node, ttlMs });
+      return (await post(app, ROUTES.discoverLookup, { users: ['alice'] })).json<LookupReply>();
+    } finally {
+      await app.close();
+      await registry.close();
+    }
+  }
+
+  it('says warming while nodes may not have registered again, for a third of the longest lease seen plus a second', async () => {
+    assert.deepEqual(await lookupWith(3_000, 3_000), { nodes: {}, warming: true });
+    // A node with a longer lease than configured renews less often: the window follows it.
+    assert.deepEqual(await lookupWith(1_000, 600_000), { nodes: {}, warming: true });
+  });
+
+  it('never says warming for a registry that keeps its entries', async () => {
+    assert.deepEqual(await lookupWith(undefined, 3_000), { nodes: {} });
+  });
+});

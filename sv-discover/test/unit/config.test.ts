@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 describe('sv-discover config', () => {
   it('has working defaults with nothing set', () => {
     assert.deepEqual(loadConfig({}, []), {
-      port: 3000, host: '127.0.0.1', redisUrl: undefined, redisPrefix: 'chat:', leaseSweepMs: 500, logLevel: 'info', clusterSecret: DEV_CLUSTER_SECRET,
+      port: 3000, host: '127.0.0.1', redisUrl: undefined, redisPrefix: 'chat:', leaseSweepMs: 500, leaseMs: 10_000, logLevel: 'info', clusterSecret: DEV_CLUSTER_SECRET,
       sendDedupeTtlMs: 86_400_000, sendDedupeMaxEntries: 1_000_000,
     });
   });
