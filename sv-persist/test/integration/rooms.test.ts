@@ -22,6 +22,15 @@ describe('rooms in Postgres', () => {
     assert.deepEqual(await stored(room.room), room);
   }
 
+  it('the schema: key columns compare bytewise, a user\'s rooms have an index', async () => {
+    const columns = await withPg(db.url(), (q) => q<{ c: string }>(
+      `SELECT table_name || '.' || column_name || ' ' || coalesce(collation_name, '-') AS c FROM information_schema.columns
+        WHERE table_name IN ('rooms', 'room_members') AND data_type = 'text' ORDER BY 1`));
+    assert.deepEqual(columns.map((r) => r.c), ['room_members.room C', 'room_members.user_id C', 'rooms.id C', 'rooms.owner C', 'rooms.title -']);
+    const index = await withPg(db.url(), (q) => q<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE indexname = 'room_members_user_idx'"));
+    assert.match(index[0]!.indexdef, /ON public\.room_members USING btree \(user_id, room\)/);
+  });
+
   it('create: the owner is a member, each user once, version 1; get reads it back', async () => {
     const room = await create('carol', ['bob', 'alice', 'bob', 'carol']);
     assert.match(room.room, /^[0-9a-f-]{36}$/);
