@@ -164,7 +164,11 @@ export const readMarksRequestSchema = z.object({
 });
 export type ReadMarksRequest = z.infer<typeof readMarksRequestSchema>;
 export type ReadMark = ReadMarksRequest['marks'][number];
-export interface ReadMarksReply { moved: boolean[] }
+/**
+ * `forbidden` (only when some were): the indexes of marks of a room (`peer` its address) whose
+ * `reader` is not a member; they are not stored and answer `moved: false`.
+ */
+export interface ReadMarksReply { moved: boolean[]; forbidden?: number[] }
 
 /** A typing or read event as its recipients get it (the `typing` and `read` frames of protocol.ts). */
 const eventFrameSchema = z.union([
