@@ -104,8 +104,8 @@ export const HISTORY_AFTER = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv
  * `unread` counts the messages above the user's read mark (`peer` the peer, or the room's address)
  * from the peer, or in a room from anyone else: a count over one range of messages (conv, seq)
  * whose `sender` the index carries (INCLUDE), so no message row is read. `peer_read_seq` is the
- * peer's mark (one-to-one only). With no mark every message counts: in Kafka mode a
- * conversation's first message can have seq 0.
+ * peer's mark (one-to-one only). With no mark every message counts (-1: older Kafka-mode
+ * data may hold a seq 0).
  */
 export const CONVERSATIONS = `SELECT c.peer, c.is_room, r.title, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts,
     CASE WHEN c.is_room
