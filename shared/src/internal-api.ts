@@ -231,8 +231,6 @@ export const roomCreateRequestSchema = z.object({
   owner: userIdSchema, title: z.string().max(MAX_ROOM_TITLE), public: z.boolean(), members: roomUsersSchema,
 });
 export type RoomCreateRequest = z.infer<typeof roomCreateRequestSchema>;
-/** The room made, at its first version. */
-export interface RoomCreateReply { room: RoomState }
 
 /**
  * sv-persist: change a room's members on behalf of `by`, checked against the stored room in the

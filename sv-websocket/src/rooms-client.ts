@@ -7,7 +7,7 @@
 import { Failover } from '@chat/shared/failover';
 import type { InternalClient } from '@chat/shared/internal-client';
 import {
-  ROUTES, type RoomChangeReply, type RoomChangeRequest, type RoomCreateReply, type RoomCreateRequest, type RoomGetReply, type RoomState,
+  ROUTES, type RoomChangeReply, type RoomChangeRequest, type RoomCreateRequest, type RoomGetReply, type RoomState,
 } from '@chat/shared/internal-api';
 import type { RoomId } from '@chat/shared/types';
 import { runUnlessRefused } from './persist-refusals.ts';
@@ -19,9 +19,9 @@ export class RoomsClient {
     this.targets = new Failover(persistUrls);
   }
 
-  async create(req: RoomCreateRequest): Promise<RoomState> {
-    const reply = await runUnlessRefused(this.targets, (base) => this.client.post<RoomCreateReply>(base, ROUTES.persistRoomCreate, req));
-    return reply.room;
+  /** The room made, at its first version. */
+  create(req: RoomCreateRequest): Promise<RoomState> {
+    return runUnlessRefused(this.targets, (base) => this.client.post<RoomState>(base, ROUTES.persistRoomCreate, req));
   }
 
   change(req: RoomChangeRequest): Promise<RoomChangeReply> {
