@@ -161,7 +161,11 @@ export const readMarksRequestSchema = z.object({
 });
 export type ReadMarksRequest = z.infer<typeof readMarksRequestSchema>;
 export type ReadMark = ReadMarksRequest['marks'][number];
-export interface ReadMarksReply { moved: boolean[] }
+/**
+ * `forbidden` (only when some were): the indexes of marks of a room (`peer` its address) whose
+ * `reader` is not a member; they are not stored and answer `moved: false`.
+ */
+export interface ReadMarksReply { moved: boolean[]; forbidden?: number[] }
 
 /**
  * Most users one forward names: in `users`, in an item's `recipients`, in an event's `to`. A room's
