@@ -5,8 +5,9 @@
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import { httpServerOptions, registerInternalAuth } from '@chat/shared/internal-auth-fastify';
 import {
-  conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, readMarksRequestSchema, ROUTES, sentRequestSchema,
-  type IngestReply, type ReadMarksReply, type SentReply,
+  conversationsQuerySchema, historyQuerySchema, ingestRequestSchema, readMarksRequestSchema, roomChangeRequestSchema,
+  roomCreateRequestSchema, roomGetRequestSchema, ROUTES, sentRequestSchema,
+  type IngestReply, type ReadMarksReply, type RoomChangeReply, type RoomGetReply, type RoomState, type SentReply,
 } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
 import { describeIssues } from '@chat/shared/protocol';
@@ -104,8 +105,14 @@ export function buildApp(deps: AppDeps) {
 
   // Both modes: marks never go through the message log (Kafka or the ingest stream's writer);
   // each request is one statement, safe beside other persisters' (a mark only moves forward).
-  app.post(ROUTES.persistReadMarks, async (req): Promise<ReadMarksReply> => ({
-    moved: await deps.store.storeReadMarks(parse(readMarksRequestSchema, req.body).marks),
+  app.post(ROUTES.persistReadMarks, async (req): Promise<ReadMarksReply> => deps.store.storeReadMarks(parse(readMarksRequestSchema, req.body).marks));
+
+  // Rooms, in both modes: membership never goes through the message log; each change is one
+  // transaction on the room's row, safe beside other persisters'. Refusals: 403 or 400.
+  app.post(ROUTES.persistRoomCreate, async (req): Promise<RoomState> => deps.store.createRoom(parse(roomCreateRequestSchema, req.body)));
+  app.post(ROUTES.persistRoomChange, async (req): Promise<RoomChangeReply> => deps.store.changeRoom(parse(roomChangeRequestSchema, req.body)));
+  app.post(ROUTES.persistRoomGet, async (req): Promise<RoomGetReply> => ({
+    rooms: await deps.store.getRooms(parse(roomGetRequestSchema, req.body).rooms),
   }));
 
   return app;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { clusterSecretFields, env, parseConfig, resolveClusterSecret } from '@chat/shared/config';
 import { MAX_GENERATION } from '@chat/shared/kafka-log';
+import { DEFAULT_MAX_ROOM_MEMBERS } from '@chat/shared/protocol';
 import type { InsertMethod } from './store-sequelize.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -20,6 +21,7 @@ export interface Config {
   /** Most messages queued behind the insert in flight; past it ingest answers 503. @default 50000 */ maxQueue: number;
   /** Batch insert statement. @default unnest */ insertMethod: InsertMethod;
   /** Sequelize pool size. @default 10 */ poolMax: number;
+  /** The most members a room may have; a change past it is refused (bad_request). @default 10000 */ maxRoomMembers: number;
   /** Kafka brokers; empty means direct mode (nodes POST to the ingest route, seq from Postgres). */ kafkaBrokers: string[];
   /** Topic of the message log. @default chat-messages */ kafkaTopic: string;
   /** Consumer group of the persisters. @default chat-persist */ kafkaGroupId: string;
@@ -58,6 +60,7 @@ const schema = z.object({
   PERSIST_MAX_QUEUE: env.int(50_000, 1, 1_000_000),
   PERSIST_INSERT_METHOD: z.enum(['unnest', 'bulkCreate']).default('unnest'),
   PG_POOL_MAX: env.int(10, 1, 100),
+  MAX_ROOM_MEMBERS: env.int(DEFAULT_MAX_ROOM_MEMBERS, 1, 1_000_000),
   KAFKA_BROKERS: env.list().optional(),
   KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name').default('chat-messages'),
   KAFKA_GROUP_ID: z.string().min(1).default('chat-persist'),
@@ -86,6 +89,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     maxQueue: c.PERSIST_MAX_QUEUE,
     insertMethod: c.PERSIST_INSERT_METHOD,
     poolMax: c.PG_POOL_MAX,
+    maxRoomMembers: c.MAX_ROOM_MEMBERS,
     kafkaBrokers: c.KAFKA_BROKERS ?? [],
     kafkaTopic: c.KAFKA_TOPIC,
     kafkaGroupId: c.KAFKA_GROUP_ID,

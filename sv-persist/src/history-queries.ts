@@ -1,8 +1,12 @@
-/** The read side of the message store: a conversation's history pages and a user's conversations. */
+/**
+ * The read side of the message store: a conversation's history pages and a user's conversations.
+ * A room's history is the same keyset paging over its conversation ('#<room>'); who may read it
+ * is checked before (store-sequelize.ts).
+ */
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, toWireMessage, type ConversationItem, type HistoryPage, type WireMessage } from '@chat/shared/protocol';
 import type { ConversationsQuery, HistoryQuery } from '@chat/shared/internal-api';
-import { conversationKey } from '@chat/shared/types';
+import { conversationKey, roomOf } from '@chat/shared/types';
 import * as sql from './sql.ts';
 
 interface MessageRow {
@@ -31,10 +35,17 @@ export async function readHistory(sequelize: Sequelize, q: HistoryQuery): Promis
   return { messages: page, more };
 }
 
-/** The user's conversations with their last message, unread count and the peer's read mark, newest first. */
+/**
+ * The user's conversations, newest first: one-to-one with the peer's read mark, rooms with their
+ * title; each with its last message and unread count.
+ */
 export async function readConversations(sequelize: Sequelize, q: ConversationsQuery): Promise<ConversationItem[]> {
-  const rows = await sequelize.query<MessageRow & { peer: string; unread: string; peer_read_seq: string }>(sql.CONVERSATIONS, {
-    bind: [q.user, q.limit ?? HISTORY_MAX_LIMIT], type: QueryTypes.SELECT,
+  type Row = MessageRow & { peer: string; is_room: boolean; title: string | null; unread: string; peer_read_seq: string };
+  const rows = await sequelize.query<Row>(sql.CONVERSATIONS, { bind: [q.user, q.limit ?? HISTORY_MAX_LIMIT], type: QueryTypes.SELECT });
+  return rows.map((r) => {
+    const room = r.is_room ? roomOf(r.peer) : undefined;
+    return room === undefined
+      ? { with: r.peer, last: toWire(r), unread: Number(r.unread), peer_read_seq: Number(r.peer_read_seq) }
+      : { room, title: r.title ?? '', last: toWire(r), unread: Number(r.unread) };
   });
-  return rows.map((r) => ({ with: r.peer, last: toWire(r), unread: Number(r.unread), peer_read_seq: Number(r.peer_read_seq) }));
 }

@@ -41,7 +41,9 @@ async function main(): Promise<void> {
     await embedded?.stop();
     throw err;
   }
-  const store = SequelizeMessageStore.connect(databaseUrl, { insertMethod: config.insertMethod, poolMax: config.poolMax });
+  const store = SequelizeMessageStore.connect(databaseUrl, {
+    insertMethod: config.insertMethod, poolMax: config.poolMax, maxRoomMembers: config.maxRoomMembers,
+  });
   const batchLog = logger.child({ module: 'writer' });
   let metrics: PersistMetrics | undefined;
   const writer = new BatchWriter(store, {

@@ -5,7 +5,7 @@
  * persisters write at once). Whether each mark moved comes back from the statement's RETURNING.
  */
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { ReadMark } from '@chat/shared/internal-api';
+import type { ReadMark, ReadMarksReply } from '@chat/shared/internal-api';
 import * as sql from './sql.ts';
 
 /** One row per (reader, peer) to upsert, and which mark of the request stands for it. */
@@ -42,7 +42,7 @@ export function movedMarks(marks: readonly ReadMark[], plan: MarksPlan, movedKey
 }
 
 /** Move the marks forward; resolves with whether each moved, in order. */
-export async function storeReadMarks(sequelize: Sequelize, marks: readonly ReadMark[]): Promise<boolean[]> {
+async function moveMarks(sequelize: Sequelize, marks: readonly ReadMark[]): Promise<boolean[]> {
   const plan = planMarks(marks);
   if (plan.rows.length === 0) return marks.map(() => false);
   const rows = await sequelize.query<{ reader: string; peer: string }>(sql.READ_MARKS_UPSERT, {
@@ -50,4 +50,16 @@ export async function storeReadMarks(sequelize: Sequelize, marks: readonly ReadM
     type: QueryTypes.SELECT,
   });
   return movedMarks(marks, plan, new Set(rows.map((r) => keyOf(r.reader, r.peer))));
+}
+
+/**
+ * Move the marks forward, but not those `refused` (reader, peer) pairs name: a room's mark moves
+ * only for a member (rooms.ts `nonMembers`). Refused marks stand in as seq 0, which moves nothing.
+ */
+export async function storeReadMarks(sequelize: Sequelize, marks: readonly ReadMark[], refused: readonly { reader: string; peer: string }[] = []): Promise<ReadMarksReply> {
+  if (refused.length === 0) return { moved: await moveMarks(sequelize, marks) };
+  const keys = new Set(refused.map((p) => keyOf(p.reader, p.peer)));
+  const forbidden = marks.flatMap((m, i) => (keys.has(keyOf(m.reader, m.peer)) ? [i] : []));
+  const allowed = marks.map((m) => (keys.has(keyOf(m.reader, m.peer)) ? { ...m, seq: 0 } : m));
+  return { moved: await moveMarks(sequelize, allowed), forbidden };
 }

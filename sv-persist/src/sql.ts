@@ -94,25 +94,43 @@ export const HISTORY_BEFORE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE con
 export const HISTORY_AFTER = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conv = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`;
 
 /**
- * $1 user, $2 limit: newest first, ties broken by peer so pages are stable. The user is either
- * side of a conversation (an index on each); a conversation with oneself is one row. The page is
- * cut first (the inner query), so only its conversations are counted: `unread` is the peer's
- * messages above the user's read mark, a count over one range of messages (conv, seq) whose
- * `sender` the index carries (INCLUDE), so no message row is read; `peer_read_seq` the peer's mark.
- * With no mark every message counts: in Kafka mode a conversation's first message can have seq 0.
+ * $1 user, $2 limit: the user's one-to-one conversations and rooms, newest first, ties broken by
+ * peer so pages are stable. The page is cut first (the inner query), so only its conversations
+ * are counted.
+ * - One-to-one: the user is either side of a conversation (an index on each); a conversation with
+ *   oneself is one row. A room's row (conv '#<room>', user_a its first sender) is not one of them.
+ * - Rooms: the user's memberships (room_members by user_id), each joined to its conversation row by
+ *   key; a room with no message yet has none and is left out (an item carries the last message).
+ * `unread` counts the messages above the user's read mark (`peer` the peer, or the room's address)
+ * from the peer, or in a room from anyone else: a count over one range of messages (conv, seq)
+ * whose `sender` the index carries (INCLUDE), so no message row is read. `peer_read_seq` is the
+ * peer's mark (one-to-one only). With no mark every message counts: in Kafka mode a
+ * conversation's first message can have seq 0.
  */
-export const CONVERSATIONS = `SELECT c.peer, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts,
-    (SELECT count(*) FROM messages u
-      WHERE u.conv = c.conv AND u.seq > coalesce(mine.seq, -1) AND u.sender = c.peer) AS unread,
+export const CONVERSATIONS = `SELECT c.peer, c.is_room, r.title, m.id, m.seq, m.cid, m.sender, m.recipient, m.body, m.ts,
+    CASE WHEN c.is_room
+      THEN (SELECT count(*) FROM messages u WHERE u.conv = c.conv AND u.seq > coalesce(mine.seq, -1) AND u.sender <> $1)
+      ELSE (SELECT count(*) FROM messages u WHERE u.conv = c.conv AND u.seq > coalesce(mine.seq, -1) AND u.sender = c.peer)
+    END AS unread,
     coalesce(theirs.seq, 0) AS peer_read_seq
-  FROM (SELECT h.conv, h.last_ts, h.last_message_id, CASE WHEN h.user_a = $1 THEN h.user_b ELSE h.user_a END AS peer
+  FROM (
+    (SELECT h.conv, h.last_ts, h.last_message_id, CASE WHEN h.user_a = $1 THEN h.user_b ELSE h.user_a END AS peer, false AS is_room
       FROM conversations h
-      WHERE h.user_a = $1 OR h.user_b = $1
+      WHERE (h.user_a = $1 OR h.user_b = $1) AND h.conv NOT LIKE '#%'
       ORDER BY h.last_ts DESC, peer
-      LIMIT $2) c
+      LIMIT $2)
+    UNION ALL
+    (SELECT h.conv, h.last_ts, h.last_message_id, h.conv AS peer, true AS is_room
+      FROM room_members rm JOIN conversations h ON h.conv = '#' || rm.room
+      WHERE rm.user_id = $1
+      ORDER BY h.last_ts DESC, peer
+      LIMIT $2)
+    ORDER BY last_ts DESC, peer
+    LIMIT $2) c
   JOIN messages m ON m.id = c.last_message_id
+  LEFT JOIN rooms r ON c.is_room AND r.id = substr(c.peer, 2)
   LEFT JOIN read_marks mine ON mine.reader = $1 AND mine.peer = c.peer
-  LEFT JOIN read_marks theirs ON theirs.reader = c.peer AND theirs.peer = $1
+  LEFT JOIN read_marks theirs ON NOT c.is_room AND theirs.reader = c.peer AND theirs.peer = $1
   ORDER BY c.last_ts DESC, c.peer`;
 
 /**

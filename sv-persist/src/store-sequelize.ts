@@ -1,19 +1,26 @@
 /**
  * MessageStore on Postgres through Sequelize: the port's methods over the insert strategies
  * (insert-unnest.ts, insert-bulk-create.ts, measured by scripts/src/bench/insert-bench.ts), the
- * history queries (history-queries.ts), the read marks (read-marks.ts) and the connection (store-connection.ts). Failures that
+ * history queries (history-queries.ts), the read marks (read-marks.ts), rooms (rooms.ts) and the connection (store-connection.ts). Failures that
  * mean the database is unavailable become ERR_STORE_UNAVAILABLE (store-errors.ts).
  */
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ConversationItem, HistoryPage } from '@chat/shared/protocol';
-import type { ConversationsQuery, HistoryQuery, ReadMark, SentReply, SentRequest } from '@chat/shared/internal-api';
-import { dedupeKey, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
+import { ERR_FORBIDDEN } from '@chat/shared/errors';
+import type {
+  ConversationsQuery, HistoryQuery, ReadMark, ReadMarksReply, RoomChangeReply, RoomChangeRequest, RoomCreateRequest, RoomState,
+  SentReply, SentRequest,
+} from '@chat/shared/internal-api';
+import { DEFAULT_MAX_ROOM_MEMBERS } from '@chat/shared/protocol';
+import { dedupeKey, roomOf, type Accepted, type Message, type NewMessage } from '@chat/shared/types';
 import { planBatch, resultsInOrder } from './batch-plan.ts';
 import { readConversations, readHistory } from './history-queries.ts';
 import { storeReadMarks } from './read-marks.ts';
 import { BulkCreateInserts } from './insert-bulk-create.ts';
 import { UnnestInserts } from './insert-unnest.ts';
 import { assertInternals } from './sequelize-pg-internals.ts';
+import { NOT_MEMBER } from './room-rules.ts';
+import { RoomStore } from './rooms.ts';
 import { lookupStored } from './stored-lookup.ts';
 import type { LoggedInsertResult, MessageStore } from './store.ts';
 import { connectSequelize } from './store-connection.ts';
@@ -26,12 +33,15 @@ export interface SequelizeStoreOptions {
   insertMethod?: InsertMethod;
   /** Most pooled connections. @default 10 */
   poolMax?: number;
+  /** MAX_ROOM_MEMBERS: the most members a room may have. @default DEFAULT_MAX_ROOM_MEMBERS */
+  maxRoomMembers?: number;
 }
 
 export class SequelizeMessageStore implements MessageStore {
   private readonly insertMethod: InsertMethod;
   private readonly unnest: UnnestInserts;
   private readonly bulkCreate: BulkCreateInserts;
+  private readonly rooms: RoomStore;
 
   /** Takes a ready Sequelize instance (`connect` makes one with the settings of store-connection.ts); `close()` closes it. */
   constructor(private readonly sequelize: Sequelize, opts: SequelizeStoreOptions = {}) {
@@ -39,6 +49,7 @@ export class SequelizeMessageStore implements MessageStore {
     this.insertMethod = opts.insertMethod ?? 'unnest';
     this.unnest = new UnnestInserts(sequelize);
     this.bulkCreate = new BulkCreateInserts(sequelize);
+    this.rooms = new RoomStore(sequelize, opts.maxRoomMembers ?? DEFAULT_MAX_ROOM_MEMBERS);
   }
 
   /** A store on `databaseUrl` with its own pool. */
@@ -60,15 +71,32 @@ export class SequelizeMessageStore implements MessageStore {
   }
 
   history(q: HistoryQuery): Promise<HistoryPage> {
-    return guardStore(() => readHistory(this.sequelize, q));
+    return guardStore(async () => {
+      // A room's history is its members' only: one primary-key probe before the page.
+      const room = roomOf(q.with);
+      if (room !== undefined && !(await this.rooms.isMember(room, q.user))) throw new ERR_FORBIDDEN(NOT_MEMBER);
+      return readHistory(this.sequelize, q);
+    });
   }
 
   conversations(q: ConversationsQuery): Promise<ConversationItem[]> {
     return guardStore(() => readConversations(this.sequelize, q));
   }
 
-  storeReadMarks(marks: ReadMark[]): Promise<boolean[]> {
-    return guardStore(() => storeReadMarks(this.sequelize, marks));
+  storeReadMarks(marks: ReadMark[]): Promise<ReadMarksReply> {
+    return guardStore(async () => storeReadMarks(this.sequelize, marks, await this.rooms.nonMembers(marks)));
+  }
+
+  createRoom(req: RoomCreateRequest): Promise<RoomState> {
+    return guardStore(() => this.rooms.create(req));
+  }
+
+  changeRoom(req: RoomChangeRequest): Promise<RoomChangeReply> {
+    return guardStore(() => this.rooms.change(req));
+  }
+
+  getRooms(ids: readonly string[]): Promise<RoomState[]> {
+    return guardStore(() => this.rooms.get(ids));
   }
 
   async findSent(keys: SentRequest['keys']): Promise<SentReply['found']> {

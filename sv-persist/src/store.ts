@@ -4,7 +4,10 @@
  * cross it. Implementation: SequelizeMessageStore (Postgres).
  */
 import type { ConversationItem, HistoryPage } from '@chat/shared/protocol';
-import type { ConversationsQuery, HistoryQuery, ReadMark, SentReply, SentRequest } from '@chat/shared/internal-api';
+import type {
+  ConversationsQuery, HistoryQuery, ReadMark, ReadMarksReply, RoomChangeReply, RoomChangeRequest, RoomCreateRequest, RoomState,
+  SentReply, SentRequest,
+} from '@chat/shared/internal-api';
 import type { Accepted, Message, NewMessage } from '@chat/shared/types';
 
 /** What one `insertLogged` call did with its messages (each message is counted once). */
@@ -42,18 +45,40 @@ export interface MessageStore {
    * cannot be reached.
    */
   insertLogged(msgs: Message[]): Promise<LoggedInsertResult>;
-  /** A page of the conversation of `q.user` and `q.with`, keyset-paginated by `seq`. */
+  /**
+   * A page of the conversation of `q.user` and `q.with`, keyset-paginated by `seq`. `q.with` a
+   * room's address: rejects with ERR_FORBIDDEN unless `q.user` is a member of the room.
+   */
   history(q: HistoryQuery): Promise<HistoryPage>;
   /** The stored message of each (from, cid), in order: its id, seq and ts, or null when none is stored. */
   findSent(keys: SentRequest['keys']): Promise<SentReply['found']>;
-  /** The user's conversations with their last message, unread count and the peer's read mark, newest first. */
+  /**
+   * The user's conversations, newest first: one-to-one (with the peer's read mark) and the rooms
+   * the user is a member of that hold a message (with their title); each with its last message
+   * and unread count.
+   */
   conversations(q: ConversationsQuery): Promise<ConversationItem[]>;
   /**
    * Move read marks forward (a mark never moves back). Resolves after the commit with whether each
    * moved the stored mark, in order; of several for one reader and peer, only the first holding
-   * the highest seq can. Rejects with ERR_STORE_UNAVAILABLE when the database cannot be reached.
+   * the highest seq can. A room's mark (peer a room's address) moves only for a member: the others
+   * are listed in `forbidden` and change nothing. Rejects with ERR_STORE_UNAVAILABLE when the
+   * database cannot be reached.
    */
-  storeReadMarks(marks: ReadMark[]): Promise<boolean[]>;
+  storeReadMarks(marks: ReadMark[]): Promise<ReadMarksReply>;
+  /**
+   * Create a room (its id a new UUIDv7), owned by `req.owner`, who is a member. Rejects with
+   * ERR_BAD_REQUEST past MAX_ROOM_MEMBERS; nothing is then stored.
+   */
+  createRoom(req: RoomCreateRequest): Promise<RoomState>;
+  /**
+   * Change a room's members in one transaction that holds the room's row, checked against the
+   * stored room (room-rules.ts); the version moves by one when members changed, else the room
+   * comes back as it was. Rejects with ERR_FORBIDDEN or ERR_BAD_REQUEST, changing nothing.
+   */
+  changeRoom(req: RoomChangeRequest): Promise<RoomChangeReply>;
+  /** The rooms of `ids` that exist, in the order asked; members in the order they joined. */
+  getRooms(ids: readonly string[]): Promise<RoomState[]>;
   /** Resolves when the database answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -29,7 +29,7 @@ export function storePerTest(opts?: SequelizeStoreOptions) {
     url = await createMigratedDatabase();
   });
   beforeEach(async () => {
-    await withPg(url, (q) => q('TRUNCATE messages, conversations'));
+    await withPg(url, (q) => q('TRUNCATE messages, conversations, read_marks, room_members, rooms'));
     store = SequelizeMessageStore.connect(url, opts);
   });
   afterEach(async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { conversationKey } from '@chat/shared/types';
+import { conversationKey, roomAddress } from '@chat/shared/types';
 import type { Admin, Producer } from 'kafkajs';
 import { seqFromOffset } from '@chat/shared/kafka-log';
 import { startTestKafka, uniqueTopic, type TestKafka } from '@chat/shared/local-kafka';
@@ -112,6 +112,21 @@ describe('Kafka consumer (sv-persist, Kafka mode)', function () {
     const { lagMs: _lag, ...counts } = b.consumer.stats;
     assert.deepEqual(counts, { records: 603, inserted: 0, duplicates: 601, undecodable: 2, regressions: 0, collisions: 0, insertFailures: 0 });
     await assertStoredExactly(produced, generation);
+  });
+
+  it('stores a room\'s messages under its address, all in one partition, seq increasing per room in offset order', async () => {
+    const a = await start('g-rooms');
+    const rooms = ['r-one', 'r-two', 'r-three'].map(roomAddress);
+    const produced = await produce(producer, topic, Array.from({ length: 90 }, (_, i) => msg(`u${i % 7}`, rooms[i % 3]!, `room-${i}`)));
+    await eventually('90 records consumed', () => a.consumer.stats.records === 90, 20_000, () => a.consumer.stats);
+    await assertStoredExactly(produced, 0);
+    for (const room of rooms) {
+      const mine = produced.filter((p) => p.msg.to === room);
+      assert.equal(new Set(mine.map((p) => p.partition)).size, 1, `${room}: one partition`);
+      const rows = await withPg(url, (q) => q<{ cid: string; seq: string; recipient: string }>(
+        'SELECT cid, seq, recipient FROM messages WHERE conv = $1 ORDER BY seq', [room]));
+      assert.deepEqual(rows.map((r) => [r.cid, Number(r.seq), r.recipient]), mine.map((p) => [p.msg.cid, p.offset, room]), `${room}: in offset order`);
+    }
   });
 
   it('drains a backlog many times larger than one fetch (KAFKA_MAX_BYTES) exactly once', async () => {

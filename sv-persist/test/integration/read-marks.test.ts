@@ -36,10 +36,10 @@ describe('read marks', () => {
   });
 
   it('only ever move forward, and say which moved', async () => {
-    assert.deepEqual(await store.storeReadMarks([mark('alice', 'bob', 5)]), [true]);
-    assert.deepEqual(await store.storeReadMarks([mark('alice', 'bob', 3), mark('alice', 'bob', 5)]), [false, false]);
-    assert.deepEqual(await store.storeReadMarks([mark('alice', 'bob', 7), mark('bob', 'alice', 2), mark('alice', 'bob', 9), mark('alice', 'bob', 8)]), [false, true, true, false]);
-    assert.deepEqual(await store.storeReadMarks([mark('carol', 'bob', 0)]), [false], 'a mark starts at 0');
+    assert.deepEqual(await store.storeReadMarks([mark('alice', 'bob', 5)]), { moved: [true] });
+    assert.deepEqual(await store.storeReadMarks([mark('alice', 'bob', 3), mark('alice', 'bob', 5)]), { moved: [false, false] });
+    assert.deepEqual(await store.storeReadMarks([mark('alice', 'bob', 7), mark('bob', 'alice', 2), mark('alice', 'bob', 9), mark('alice', 'bob', 8)]), { moved: [false, true, true, false] });
+    assert.deepEqual(await store.storeReadMarks([mark('carol', 'bob', 0)]), { moved: [false] }, 'a mark starts at 0');
     assert.deepEqual(await stored(), [['alice', 'bob', 9], ['bob', 'alice', 2]]);
   });
 
@@ -70,7 +70,7 @@ describe('read marks', () => {
     const plan = await withPg(url, async (q) => {
       await q('VACUUM ANALYZE messages');
       await q('SET enable_seqscan = off');
-      return q<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF) ${sql.CONVERSATIONS.replaceAll('$1', "'alice'").replace('$2', '200')}`);
+      return q<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF) ${sql.CONVERSATIONS.replaceAll('$1', "'alice'").replaceAll('$2', '200')}`);
     });
     const text = plan.map((r) => r['QUERY PLAN']).join('\n');
     assert.match(text, /Index Only Scan using messages_conv_seq_idx on messages u/, text);
