@@ -9,7 +9,9 @@ import { nowMs } from './clock.ts';
 /** A worker's part of a run: when its first send is due, how far apart, from when latencies count, how many, and the body's padding. */
 export function scheduleOf(r: { startAt: number; offsetMs: number; warmupMs: number; rate: number; bodyBytes: number; totals: number[] }, worker: number) {
   return {
-    first: r.startAt + r.offsetMs, interval: 1000 / r.rate, measureFrom: r.startAt + r.warmupMs,
+    // A body carries its due time to the µs (benchBody): a send due right at the end of the
+    // warm-up must not fall before it by that rounding.
+    first: r.startAt + r.offsetMs, interval: 1000 / r.rate, measureFrom: r.startAt + r.warmupMs - 0.001,
     total: r.totals[worker]!, pad: 'x'.repeat(Math.max(0, r.bodyBytes - 30)),
   };
 }
