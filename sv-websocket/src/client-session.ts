@@ -133,11 +133,12 @@ export class ClientSession {
   }
 }
 
-/** The `cid` of a refused `send`, when the frame is JSON enough to have one. */
+/** The `cid` of a refused `send` or room frame, when the frame is JSON enough to have one. */
 function cidOf(raw: string): string | undefined {
   try {
     const v = JSON.parse(raw) as { type?: unknown; cid?: unknown } | null;
-    return v?.type === 'send' && typeof v.cid === 'string' && v.cid.length > 0 && v.cid.length <= 64 ? v.cid : undefined;
+    const answersCid = v?.type === 'send' || (typeof v?.type === 'string' && v.type.startsWith('room_'));
+    return answersCid && typeof v.cid === 'string' && v.cid.length > 0 && v.cid.length <= 64 ? v.cid : undefined;
   } catch {
     return undefined;
   }

@@ -4,8 +4,9 @@
  * (ROOM_CREATE_PER_MINUTE, one bucket per user on the node). sv-persist decides who may change
  * what; the node keeps the change in its member cache and tells every node (rooms.ts), then the
  * `room` frame goes to every member's connections on any node and to the users the change took
- * out, the creator's with the `cid` of its `room_create`. A change that changed nothing is
- * answered to the asking connection alone. Refusals come back as `error` frames.
+ * out, the asker's with the `cid` of its request. A change that changed nothing is answered to the
+ * asking connection alone. Refusals come back as `error` frames, with the request's `cid`: a client
+ * matches every answer to its request by it.
  */
 import { ERR_FORBIDDEN, ERR_RATE_LIMITED, errorAnswer } from '@chat/shared/errors';
 import type { RoomChangeRequest, RoomState } from '@chat/shared/internal-api';
@@ -43,31 +44,31 @@ export class SessionRooms {
   }
 
   add(frame: RoomAdd): Promise<void> {
-    return this.change({ op: 'add', room: frame.room, by: this.self.user, users: frame.users });
+    return this.change({ op: 'add', room: frame.room, by: this.self.user, users: frame.users }, frame.cid);
   }
 
   remove(frame: RoomRemove): Promise<void> {
-    return this.change({ op: 'remove', room: frame.room, by: this.self.user, users: frame.users });
+    return this.change({ op: 'remove', room: frame.room, by: this.self.user, users: frame.users }, frame.cid);
   }
 
   join(frame: RoomJoin): Promise<void> {
-    return this.change({ op: 'join', room: frame.room, by: this.self.user });
+    return this.change({ op: 'join', room: frame.room, by: this.self.user }, frame.cid);
   }
 
   leave(frame: RoomLeave): Promise<void> {
-    return this.change({ op: 'leave', room: frame.room, by: this.self.user });
+    return this.change({ op: 'leave', room: frame.room, by: this.self.user }, frame.cid);
   }
 
   /** The `room` frame to this connection, for a member only. Never rejects. */
   async info(frame: RoomInfoRequest): Promise<void> {
     const refused = this.admission.takeTokens();
-    if (refused) return this.out.sendError(refused);
+    if (refused) return this.out.sendError(refused, frame.cid);
     try {
       const room = await this.deps.rooms.state(frame.room);
-      if (room === undefined || !room.members.has(this.self.user)) return this.out.sendError(new ERR_FORBIDDEN(NOT_A_MEMBER));
-      this.out.send(roomFrame(room.state));
+      if (room === undefined || !room.members.has(this.self.user)) return this.out.sendError(new ERR_FORBIDDEN(NOT_A_MEMBER), frame.cid);
+      this.out.send(roomFrame(room.state, frame.cid));
     } catch (err) {
-      this.fail('room info failed', err);
+      this.fail('room info failed', err, frame.cid);
     }
   }
 
@@ -76,25 +77,26 @@ export class SessionRooms {
     if (this.createBucket) this.deps.roomCreateLimits?.release(this.self.user);
   }
 
-  private async change(req: RoomChangeRequest): Promise<void> {
+  private async change(req: RoomChangeRequest, cid: string | undefined): Promise<void> {
     const refused = this.admission.takeTokens();
-    if (refused) return this.out.sendError(refused);
+    if (refused) return this.out.sendError(refused, cid);
     try {
       const { room, removed, changed } = await this.deps.rooms.change(req);
-      if (changed) this.announce(room, removed);
-      else this.out.send(roomFrame(room));
+      if (changed) this.announce(room, removed, cid);
+      else this.out.send(roomFrame(room, cid));
     } catch (err) {
-      this.fail('room not changed', err);
+      this.fail('room not changed', err, cid);
     }
   }
 
   /**
    * The room as it is now, to every member and to those the change took out, on every node,
-   * retried like a message's forward; the creator's connections get it with `cid`.
+   * retried like a message's forward; the asker's connections get it with `cid` (whether the
+   * change kept the asker in, or took them out).
    */
   private announce(room: RoomState, removed: readonly UserId[], cid?: string): void {
-    const members = cid === undefined ? room.members : room.members.filter((u) => u !== this.self.user);
-    const to = [...members, ...removed];
+    const others = (users: readonly UserId[]) => (cid === undefined ? users : users.filter((u) => u !== this.self.user));
+    const to = [...others(room.members), ...others(removed)];
     if (cid !== undefined) void this.deps.delivery.deliverEvent({ event: roomFrame(room, cid), to: [this.self.user] }, true);
     if (to.length > 0) void this.deps.delivery.deliverEvent({ event: roomFrame(room), to }, true);
   }
