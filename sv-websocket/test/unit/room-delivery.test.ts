@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { deliverRequestSchema, MAX_FORWARD_USERS } from '@chat/shared/internal-api';
 import { encodeMessageFrame, roomFrame } from '@chat/shared/protocol';
+import { eventually } from '@chat/shared/testing/eventually';
 import { roomAddress, type Message } from '@chat/shared/types';
 import { Delivery } from '../../src/delivery.ts';
 import { forwardSize, requestOf, type Outgoing } from '../../src/forward-request.ts';
@@ -44,6 +45,20 @@ describe('Delivery: a room\'s message', () => {
       { node: 'n2', id: 'm1', users: ['alice', 'erin'] },
     ], 'one forward per node, not per member');
     assert.deepEqual([delivery.stats.forwarded, delivery.pending], [2, 0]);
+    await registry.close();
+  });
+
+  it('parks the members a failed forward did not reach, and retries them on their node only', async () => {
+    const registry = await registryWith([['carol', 'n1'], ['dave', 'n1'], ['erin', 'n2']]);
+    let n1Up = false;
+    const { sent, forwarder } = recordingForwarder((node) => (node.nodeId === 'n1' && !n1Up ? { reached: false, absent: [] } : { reached: true, absent: [] }));
+    const delivery = new Delivery('self', new LocalConnections(), new LookupCache(registry, { ttlMs: 60_000 }), forwarder, { retryMs: 60_000 });
+    await delivery.deliverRoom(roomMsg('m1'), state.members);
+    assert.equal(delivery.parked, 1);
+    n1Up = true;
+    await eventually('nothing left parked', () => delivery.parked === 0, 10_000);
+    assert.deepEqual(sent.slice(2), [{ node: 'n1', id: 'm1', users: ['carol', 'dave'] }], 'n2 took it: only n1 again, with its members');
+    await delivery.idle();
     await registry.close();
   });
 
