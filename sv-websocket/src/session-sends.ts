@@ -22,6 +22,12 @@ import type { FrameOutput } from './socket-writer.ts';
 export type SendDeps = Pick<SessionDeps, 'log' | 'delivery' | 'failures' | 'rooms'>;
 
 export class SessionSends {
+  /**
+   * The membership checks of this connection's room sends, one after another: a check that waits
+   * for a fetch must not let a later send of the connection reach the log first.
+   */
+  private checks: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly sender: SessionUser,
     private readonly out: FrameOutput,
@@ -36,7 +42,10 @@ export class SessionSends {
     try {
       let room: CachedRoom | undefined;
       if (frame.room !== undefined) {
-        room = await this.deps.rooms.state(frame.room);
+        const id = frame.room;
+        const check = this.checks.then(() => this.deps.rooms.state(id));
+        this.checks = check.catch(() => undefined);
+        room = await check;
         if (room === undefined || !room.members.has(this.sender.user)) return this.out.sendError(new ERR_FORBIDDEN(NOT_A_MEMBER), frame.cid);
       }
       const to = frame.room === undefined ? frame.to! : roomAddress(frame.room);

@@ -196,14 +196,24 @@ export class FakeHistory implements SessionHistory {
 
 /**
  * Rooms kept in memory under sv-persist's rules (owner-only add and remove, join to a public room,
- * leave by a member), each change bumping the version; `down` makes every call fail.
+ * leave by a member), each change bumping the version; `down` makes every call fail, `hold()`
+ * keeps the next member list pending.
  */
 export class FakeRooms implements SessionRooms {
   readonly rooms = new Map<string, RoomState>();
   down = false;
   private made = 0;
+  private holding: Deferred<void> | undefined;
+
+  /** Keep the next `state` pending (a member list being fetched) until the test releases it. */
+  hold(): Deferred<void> {
+    return (this.holding = new Deferred<void>());
+  }
 
   async state(room: string): Promise<CachedRoom | undefined> {
+    const held = this.holding;
+    this.holding = undefined;
+    if (held) await held.promise;
     this.check();
     const state = this.rooms.get(room);
     return state && { state, members: new Set(state.members) };

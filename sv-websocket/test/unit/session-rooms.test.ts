@@ -104,7 +104,7 @@ describe('ClientSession: a room\'s sends, history and read marks', () => {
     client.ws.receive({ type: 'send', room, body: 'hi', cid: 'm1' });
     client.ws.receive({ type: 'read', room, seq: 3 });
     await settle();
-    assert.deepEqual(answers(client.frames()), ['forbidden m1', 'forbidden']);
+    assert.deepEqual(answers(client.frames()).sort(), ['forbidden', 'forbidden m1']);
     assert.deepEqual([node.log.appended, node.marks.stored.size, node.delivery.events], [[], 0, []]);
   });
 
@@ -115,6 +115,19 @@ describe('ClientSession: a room\'s sends, history and read marks', () => {
     await settle();
     assert.equal(node.marks.stored.get(`alice\n#${room}`), 4);
     assert.deepEqual(node.delivery.events, [{ event: { event: { type: 'read', by: 'alice', room, seq: 4 }, to: ['alice'], originConn: conn }, retry: true }]);
+  });
+
+  it('appends a connection\'s room sends in the order sent, even while the first waits for the room\'s member list', async () => {
+    const { node, client } = await session();
+    const room = await roomOfAlice(node);
+    const held = node.rooms.hold();
+    client.ws.receive({ type: 'send', room, body: 'first', cid: 'o1' });
+    await settle();
+    client.ws.receive({ type: 'send', room, body: 'second', cid: 'o2' });
+    await settle();
+    held.resolve();
+    await settle();
+    assert.deepEqual(node.log.appended.map((m) => m.cid), ['o1', 'o2']);
   });
 
   it('asks the history of a room by its address, and answers with the room', async () => {
