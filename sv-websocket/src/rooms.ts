@@ -10,6 +10,9 @@ import type { CachedRoom, RoomMembers } from './room-members.ts';
 import type { RoomNotices } from './room-notices.ts';
 import type { RoomsClient } from './rooms-client.ts';
 
+/** The one answer to a non-member, whether or not the room exists: no answer tells which. */
+export const NOT_A_MEMBER = 'not a member of the room';
+
 /** What a change came to: the room after it, the users it took out, and whether anything changed. */
 export interface RoomChange {
   room: RoomState;

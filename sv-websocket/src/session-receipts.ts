@@ -11,12 +11,12 @@
  *   A room's mark is a member's only (checked against the node's member list, and by sv-persist),
  *   and its `read` frame goes to the reader's other connections alone, not to the other members.
  */
-import { ERR_FORBIDDEN } from '@chat/shared/errors';
+import { ERR_FORBIDDEN, errorAnswer } from '@chat/shared/errors';
 import { readFrame, typingFrame, type ReadRequest, type TypingRequest } from '@chat/shared/protocol';
 import { roomAddress, type UserId } from '@chat/shared/types';
 import type { SendAdmission } from './send-admission.ts';
 import type { SessionDeps, SessionUser } from './session-deps.ts';
-import { NOT_A_MEMBER } from './session-rooms.ts';
+import { NOT_A_MEMBER } from './rooms.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
 export type ReceiptsDeps = Pick<SessionDeps, 'delivery' | 'receipts' | 'metrics' | 'failures' | 'rooms'>;
@@ -54,7 +54,7 @@ export class SessionReceipts {
       moved = await this.deps.receipts.marks.mark({ reader: user, peer, seq: frame.seq });
     } catch (err) {
       this.deps.metrics.reads.inc({ outcome: 'failed' });
-      this.deps.failures.record('read mark not stored', { err, connId, user });
+      if (errorAnswer(err).fault !== 'request') this.deps.failures.record('read mark not stored', { err, connId, user });
       return this.out.sendError(err);
     }
     this.deps.metrics.reads.inc({ outcome: moved ? 'moved' : 'unchanged' });

@@ -13,14 +13,12 @@ import type { RoomChangeRequest, RoomState } from '@chat/shared/internal-api';
 import { roomFrame, type RoomAdd, type RoomCreate, type RoomInfoRequest, type RoomJoin, type RoomLeave, type RoomRemove } from '@chat/shared/protocol';
 import type { UserId } from '@chat/shared/types';
 import type { TokenBucket } from './rate-limiter.ts';
+import { NOT_A_MEMBER } from './rooms.ts';
 import type { SendAdmission } from './send-admission.ts';
 import type { SessionDeps, SessionUser } from './session-deps.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
 export type RoomsDeps = Pick<SessionDeps, 'rooms' | 'delivery' | 'failures' | 'roomCreateLimits'>;
-
-/** The one answer to a non-member, whether or not the room exists: no answer tells which. */
-export const NOT_A_MEMBER = 'not a member of the room';
 
 export class SessionRooms {
   /** The user's room-creation bucket, taken at the first `room_create` and given back at `release`. */

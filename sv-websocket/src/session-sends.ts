@@ -14,9 +14,9 @@ import { newId } from '@chat/shared/ids';
 import { ackFrame, type Send } from '@chat/shared/protocol';
 import { roomAddress, type Message, type NewMessage } from '@chat/shared/types';
 import type { CachedRoom } from './room-members.ts';
+import { NOT_A_MEMBER } from './rooms.ts';
 import type { SendAdmission } from './send-admission.ts';
 import type { SessionDeps, SessionUser } from './session-deps.ts';
-import { NOT_A_MEMBER } from './session-rooms.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
 export type SendDeps = Pick<SessionDeps, 'log' | 'delivery' | 'failures' | 'rooms'>;

@@ -35,14 +35,17 @@ export async function roomHistoryPage(client: TestClient, room: string, paging: 
   return reply as HistoryReply;
 }
 
-/** Every message of `room`, paging `after` from the start. */
+/**
+ * Every message of `room`, paging `before` from the newest page: in Kafka mode a partition's first
+ * record has `seq` 0, which no `after` cursor reaches.
+ */
 export async function wholeRoom(client: TestClient, room: string): Promise<WireMessage[]> {
-  const all: WireMessage[] = [];
-  for (let after = 0; ;) {
-    const page = await roomHistoryPage(client, room, { after, limit: 200 });
-    all.push(...page.messages);
-    if (!page.more || page.messages.length === 0) return all;
-    after = page.messages[page.messages.length - 1]!.seq;
+  const pages: WireMessage[][] = [];
+  for (let before: number | undefined; ;) {
+    const page = await roomHistoryPage(client, room, before === undefined ? { limit: 200 } : { before, limit: 200 });
+    pages.unshift(page.messages);
+    if (!page.more || page.messages.length === 0) return pages.flat();
+    before = page.messages[0]!.seq;
   }
 }
 
