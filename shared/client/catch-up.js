@@ -12,6 +12,9 @@
  *   while `more` is true. Marks are taken at `welcome`, before any await: a live message arriving
  *   meanwhile raises a mark past messages still missing. A catch-up cut short by another lost
  *   connection resumes where it stood, not from the raised mark.
+ * - A room is a conversation like any other, keyed `#<room>`. One the user left or was taken out
+ *   of is forgotten: at its `room` frame without the user, or when its history answers `forbidden`
+ *   (the frame was missed while away).
  */
 
 /** @typedef {import('../src/protocol.ts').WireMessage} WireMessage */
@@ -56,6 +59,13 @@ export class CatchUp {
   /** A conversation the client takes part in (it sent to, or asked about, `peer`: a user, or `#room`). @param {string} peer */
   know(peer) {
     this.#known.add(peer);
+  }
+
+  /** A conversation no longer the client's (a room it left or was taken out of). @param {string} peer */
+  forget(peer) {
+    this.#known.delete(peer);
+    this.#marks.delete(peer);
+    this.#resume.delete(peer);
   }
 
   /**
@@ -127,10 +137,16 @@ export class CatchUp {
    * @param {(m: WireMessage) => void} deliver
    */
   async #catchUp(ask, peer, after, deliver) {
+    const about = conversationFields(peer);
     for (;;) {
-      const about = conversationFields(peer);
       /** @type {HistoryReply} */
-      const page = await ask(after === NEWEST ? { type: 'history', ...about, limit: PAGE } : { type: 'history', ...about, after, limit: PAGE });
+      let page;
+      try {
+        page = await ask(after === NEWEST ? { type: 'history', ...about, limit: PAGE } : { type: 'history', ...about, after, limit: PAGE });
+      } catch (err) {
+        if ('room' in about && /** @type {{ code?: string }} */ (err).code === 'forbidden') return this.forget(peer);
+        throw err;
+      }
       for (const m of page.messages) deliver(m);
       const last = page.messages[page.messages.length - 1];
       // Paging goes on from this page's end, not from the mark: a live message that arrived

@@ -15,9 +15,10 @@ import { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { Inbox } from './inbox.js';
 import { QueryPipe } from './queries.js';
+import { RoomRequests, roomCreateFrame, roomRequestFrame } from './room-requests.js';
 import { SendQueue } from './send-queue.js';
 import { resolveOptions } from './options.js';
-import { ChatError, CLOSE_UNAUTHORIZED, checkBody, checkCid, checkLimit, checkSeq, checkUser, cidSource, historyFrame } from './wire.js';
+import { ChatError, CLOSE_UNAUTHORIZED, checkBody, checkCid, checkLimit, checkRoom, checkSeq, checkUser, cidSource, historyFrame } from './wire.js';
 
 export { ChatError } from './wire.js';
 
@@ -30,6 +31,8 @@ export { ChatError } from './wire.js';
  * @typedef {import('./types.js').Ack} Ack
  * @typedef {import('./types.js').HistoryReply} HistoryReply
  * @typedef {import('./types.js').ConversationItem} ConversationItem
+ * @typedef {import('./types.js').RoomEvent} RoomEvent
+ * @typedef {import('./send-queue.js').SendTarget} SendTarget
  */
 
 /** @extends {Emitter<ChatClientEvents>} */
@@ -45,6 +48,7 @@ export class ChatClient extends Emitter {
   #connection;
   #queue;
   #queries;
+  #rooms;
   #catchUp;
   #inbox;
 
@@ -59,9 +63,10 @@ export class ChatClient extends Emitter {
     const write = (/** @type {object} */ frame) => this.#connection.write(frame);
     this.#queue = new SendQueue({ max: o.maxQueue, baseMs: o.backoffBaseMs, capMs: o.backoffCapMs, write });
     this.#queries = new QueryPipe({ maxInFlight: 16, timeoutMs: o.queryTimeoutMs, write, onTimeout: () => this.#connection.drop('no answer to a query') });
+    this.#rooms = new RoomRequests({ timeoutMs: o.queryTimeoutMs, write });
     this.#catchUp = new CatchUp(o.dedupeWindow);
     const emit = /** @type {import('./inbox.js').Emit} */ ((type, detail) => this.emit(type, detail));
-    this.#inbox = new Inbox({ queue: this.#queue, queries: this.#queries, catchUp: this.#catchUp, me: () => this.#me, emit });
+    this.#inbox = new Inbox({ queue: this.#queue, queries: this.#queries, rooms: this.#rooms, catchUp: this.#catchUp, me: () => this.#me, emit });
   }
 
   /** @returns {ConnectionState} */ get state() { return this.#connection.state; }
@@ -101,16 +106,19 @@ export class ChatClient extends Emitter {
    * @returns {Promise<Ack>}
    */
   send(to, body, options = {}) {
-    try {
-      checkUser(to, 'to');
-      checkBody(body);
-      if (options.cid !== undefined) checkCid(options.cid);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (this.#closed) return Promise.reject(new ChatError('closed', 'the client was closed'));
-    this.#catchUp.know(to);
-    return this.#queue.add(to, body, options.cid ?? this.#newCid());
+    return this.#send(() => checkUser(to, 'to'), { to }, to, body, options);
+  }
+
+  /**
+   * Send a message to a room the user is a member of: as `send` (resolves with the ack, resent with
+   * the same cid until acknowledged); refused for good with `forbidden` for a non-member.
+   * @param {string} room
+   * @param {string} body
+   * @param {{ cid?: string }} [options]
+   * @returns {Promise<Ack>}
+   */
+  sendToRoom(room, body, options = {}) {
+    return this.#send(() => checkRoom(room, 'room'), { room }, `#${room}`, body, options);
   }
 
   /**
@@ -120,17 +128,17 @@ export class ChatClient extends Emitter {
    * @returns {Promise<HistoryReply>}
    */
   history(withUser, page = {}) {
-    let frame;
-    try {
-      frame = historyFrame(withUser, page);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.#catchUp.know(withUser);
-    return this.#queries.ask(frame).then((/** @type {HistoryReply} */ reply) => {
-      for (const m of reply.messages) this.#inbox.receive(m, false);
-      return reply;
-    });
+    return this.#history({ with: withUser }, withUser, page);
+  }
+
+  /**
+   * A page of a room's messages, as `history`; rejects with `forbidden` for a non-member.
+   * @param {string} room
+   * @param {{ before?: number, after?: number, limit?: number }} [page]
+   * @returns {Promise<HistoryReply>}
+   */
+  roomHistory(room, page = {}) {
+    return this.#history({ room }, `#${room}`, page);
   }
 
   /**
@@ -189,6 +197,49 @@ export class ChatClient extends Emitter {
     return this.#connection.write({ type: 'read', with: withUser, seq });
   }
 
+  /** Mark a room's messages up to `seq` as read (the user's other connections hear of it). @param {string} room @param {number} seq */
+  markRoomRead(room, seq) {
+    checkRoom(room, 'room');
+    checkSeq(seq, 'seq');
+    return this.#connection.write({ type: 'read', room, seq });
+  }
+
+  /**
+   * Create a room the user owns, with `members` (at most 1,000; add more with `addToRoom`).
+   * Resolves with its `room` frame. Not written again after a lost connection (it would make a
+   * second room): it rejects with `disconnected`.
+   * @param {{ title: string, members?: string[], public?: boolean }} room
+   * @returns {Promise<RoomEvent>}
+   */
+  createRoom(room) {
+    return this.#roomRequest(() => roomCreateFrame(room));
+  }
+
+  /** Add members (the owner only; at most 1,000 a call). Resolves with the room. @param {string} room @param {string[]} users @returns {Promise<RoomEvent>} */
+  addToRoom(room, users) {
+    return this.#roomRequest(() => roomRequestFrame('room_add', room, users));
+  }
+
+  /** Remove members (the owner only; at most 1,000 a call). Resolves with the room. @param {string} room @param {string[]} users @returns {Promise<RoomEvent>} */
+  removeFromRoom(room, users) {
+    return this.#roomRequest(() => roomRequestFrame('room_remove', room, users));
+  }
+
+  /** Join a public room. Resolves with the room. @param {string} room @returns {Promise<RoomEvent>} */
+  joinRoom(room) {
+    return this.#roomRequest(() => roomRequestFrame('room_join', room));
+  }
+
+  /** Leave a room. Resolves with the room, without the user. @param {string} room @returns {Promise<RoomEvent>} */
+  leaveRoom(room) {
+    return this.#roomRequest(() => roomRequestFrame('room_leave', room));
+  }
+
+  /** A room as it is now (members only). @param {string} room @returns {Promise<RoomEvent>} */
+  roomInfo(room) {
+    return this.#roomRequest(() => roomRequestFrame('room_info', room));
+  }
+
   /** Close for good: pending sends and queries reject with `closed`. */
   close() {
     if (this.#closed) return;
@@ -196,8 +247,60 @@ export class ChatClient extends Emitter {
     const err = new ChatError('closed', 'the client was closed');
     this.#queue.failAll(err);
     this.#queries.failAll(err);
+    this.#rooms.failAll(err);
     for (const w of this.#openWaiters.splice(0)) w.reject(err);
     this.#connection.close();
+  }
+
+  /**
+   * @param {() => void} check throws for a bad target
+   * @param {SendTarget} target
+   * @param {string} key the conversation's key for catching up (the user, or `#room`)
+   * @param {string} body
+   * @param {{ cid?: string }} options
+   * @returns {Promise<Ack>}
+   */
+  #send(check, target, key, body, options) {
+    try {
+      check();
+      checkBody(body);
+      if (options.cid !== undefined) checkCid(options.cid);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#closed) return Promise.reject(new ChatError('closed', 'the client was closed'));
+    this.#catchUp.know(key);
+    return this.#queue.add(target, body, options.cid ?? this.#newCid());
+  }
+
+  /**
+   * @param {{ with: string } | { room: string }} about
+   * @param {string} key
+   * @param {{ before?: number, after?: number, limit?: number }} page
+   * @returns {Promise<HistoryReply>}
+   */
+  #history(about, key, page) {
+    let frame;
+    try {
+      frame = historyFrame(about, page);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#catchUp.know(key);
+    return this.#queries.ask(frame).then((/** @type {HistoryReply} */ reply) => {
+      for (const m of reply.messages) this.#inbox.receive(m, false);
+      return reply;
+    });
+  }
+
+  /** @param {() => import('./room-requests.js').RoomRequestFrame} build @returns {Promise<RoomEvent>} */
+  #roomRequest(build) {
+    if (this.#closed) return Promise.reject(new ChatError('closed', 'the client was closed'));
+    try {
+      return this.#rooms.ask(build(), this.#newCid());
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   // ---- what the connection reports ----
@@ -210,6 +313,7 @@ export class ChatClient extends Emitter {
     this.#everOpen = true;
     // What was pending goes first, in order, before anything a listener of `open` sends.
     this.#queue.writeAll();
+    this.#rooms.open();
     if (this.#watching) this.#connection.write({ type: 'watch', users: this.#watching });
     this.#queries.open(this.#connection.id);
     this.#sync(first);
@@ -227,7 +331,9 @@ export class ChatClient extends Emitter {
   }
 
   #onLost() {
-    this.#queries.lost(new ChatError('disconnected', 'the connection was lost'));
+    const lost = new ChatError('disconnected', 'the connection was lost');
+    this.#queries.lost(lost);
+    this.#rooms.lost(lost);
     this.#syncing = undefined;
   }
 

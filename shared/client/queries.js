@@ -63,12 +63,15 @@ export class QueryPipe {
   }
 
   /**
-   * An `error` answer without a cid: it refuses the oldest query in flight; false when none is.
+   * An `error` answer without a cid: it refuses the oldest query in flight; false when none is, or
+   * when `about` says the error cannot be that query's.
    * @param {Error} err
+   * @param {(frame: Query['frame']) => boolean} [about]
    */
-  refuse(err) {
-    const q = this.#inFlight.shift();
-    if (!q) return false;
+  refuse(err, about = () => true) {
+    const q = this.#inFlight[0];
+    if (!q || !about(q.frame)) return false;
+    this.#inFlight.shift();
     q.reject(err);
     this.#armTimer();
     this.#pump();

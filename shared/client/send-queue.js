@@ -10,10 +10,11 @@
 import { ChatError, fullJitter } from './wire.js';
 
 /** @typedef {import('../src/protocol.ts').Ack} Ack */
+/** Whom a send goes to: a user, or a room. @typedef {{ to: string } | { room: string }} SendTarget */
 
 /**
  * @typedef {object} PendingSend
- * @property {string} to
+ * @property {SendTarget} target
  * @property {string} body
  * @property {string} cid
  * @property {boolean} refused an `unavailable`/`rate_limited` answer came; waiting for the retry
@@ -34,7 +35,7 @@ export class SendQueue {
   #o;
 
   /**
-   * @param {{ max: number, baseMs: number, capMs: number, write: (frame: { type: 'send', to: string, body: string, cid: string }) => boolean }} o
+   * @param {{ max: number, baseMs: number, capMs: number, write: (frame: { type: 'send', body: string, cid: string } & SendTarget) => boolean }} o
    *   `write` puts a frame on the open connection and says whether there was one.
    */
   constructor(o) {
@@ -52,19 +53,19 @@ export class SendQueue {
 
   /**
    * Queue a send and write it now when connected. A cid already queued returns that send's promise.
-   * @param {string} to
+   * @param {SendTarget} target
    * @param {string} body
    * @param {string} cid
    * @returns {Promise<Ack>}
    */
-  add(to, body, cid) {
+  add(target, body, cid) {
     const queued = this.#pending.get(cid);
     if (queued) return queued.promise;
     if (this.#pending.size >= this.#o.max) {
       return Promise.reject(new ChatError('queue_full', `${this.#pending.size} sends are waiting for their ack (the limit)`));
     }
     /** @type {PendingSend} */
-    const item = /** @type {any} */ ({ to, body, cid, refused: false });
+    const item = /** @type {any} */ ({ target, body, cid, refused: false });
     item.promise = new Promise((resolve, reject) => Object.assign(item, { resolve, reject }));
     this.#pending.set(cid, item);
     this.#write(item);
@@ -135,6 +136,6 @@ export class SendQueue {
 
   /** @param {PendingSend} item */
   #write(item) {
-    if (this.#o.write({ type: 'send', to: item.to, body: item.body, cid: item.cid })) item.refused = false;
+    if (this.#o.write({ type: 'send', ...item.target, body: item.body, cid: item.cid })) item.refused = false;
   }
 }

@@ -7,6 +7,11 @@
 /** @typedef {import('../src/protocol.ts').Ack} Ack */
 /** @typedef {import('../src/protocol.ts').HistoryReply} HistoryReply */
 /** @typedef {import('../src/protocol.ts').ConversationItem} ConversationItem */
+/**
+ * A room as it is now (the `room` frame): after every change, to every member and to the users the
+ * change took out; `cid` on the frame that answers a request of this client's.
+ * @typedef {import('../src/protocol.ts').RoomFrame} RoomEvent
+ */
 
 /**
  * What the client uses of a WebSocket: the browser's, or the `ws` package's.
@@ -56,10 +61,10 @@
 
 /**
  * The events of a ChatClient and their details. `message`: a message received, live or while
- * catching up, passed on once (not this client's own sends: their `ack` says it); `synced`: the
- * catch-up after a `welcome` (or `catchUp()`) is done.
+ * catching up, passed on once (not this client's own sends: their `ack` says it), with `room` for
+ * a room's; `room`: a room's state; `synced`: the catch-up after a `welcome` (or `catchUp()`) is done.
  * @typedef {{ message: WireMessage, ack: Ack, presence: PresenceEvent, typing: TypingEvent, read: ReadEvent,
- *   state: StateChange, error: ErrorEvent, synced: { node: string } }} ChatClientEvents
+ *   room: RoomEvent, state: StateChange, error: ErrorEvent, synced: { node: string } }} ChatClientEvents
  */
 
 export {};

@@ -6,6 +6,9 @@
  */
 
 export const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+export const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_ROOM_TITLE = 200;
+export const MAX_ROOM_USERS_PER_FRAME = 1000;
 export const MAX_CID_LENGTH = 64;
 export const HISTORY_MAX_LIMIT = 200;
 export const MAX_TOKEN_LENGTH = 8192;
@@ -14,7 +17,7 @@ export const CLOSE_UNAUTHORIZED = 4401;
 
 /**
  * An error of the client library: a wire error code (`bad_request`, `too_large`, `unauthorized`,
- * `unavailable`, `rate_limited`) or one of the library's own (`queue_full`, `closed`,
+ * `forbidden`, `unavailable`, `rate_limited`) or one of the library's own (`queue_full`, `closed`,
  * `disconnected`, `timeout`).
  */
 export class ChatError extends Error {
@@ -36,6 +39,29 @@ const bad = (what, rule) => new ChatError('bad_request', `${what} ${rule}`);
 /** @param {unknown} value @param {string} what @returns {asserts value is string} */
 export function checkUser(value, what) {
   if (typeof value !== 'string' || !USER_ID.test(value)) throw bad(what, 'must be a user id (^[A-Za-z0-9_.-]{1,64}$)');
+}
+
+/** @param {unknown} value @param {string} what @returns {asserts value is string} */
+export function checkRoom(value, what) {
+  if (typeof value !== 'string' || !ROOM_ID.test(value)) throw bad(what, 'must be a room id (^[A-Za-z0-9_-]{1,64}$)');
+}
+
+/** @param {unknown} value @returns {asserts value is string} */
+export function checkTitle(value) {
+  if (typeof value !== 'string' || value.length > MAX_ROOM_TITLE || value.includes('\u0000')) {
+    throw bad('title', `must be a string of at most ${MAX_ROOM_TITLE} characters without NUL`);
+  }
+}
+
+/**
+ * The users of one room frame: user ids, at most MAX_ROOM_USERS_PER_FRAME (at least `min`).
+ * @param {unknown} value @param {string} what @param {number} min @returns {asserts value is string[]}
+ */
+export function checkRoomUsers(value, what, min) {
+  if (!Array.isArray(value) || value.length < min || value.length > MAX_ROOM_USERS_PER_FRAME) {
+    throw bad(what, `must be an array of ${min} to ${MAX_ROOM_USERS_PER_FRAME} user ids`);
+  }
+  value.forEach((u) => checkUser(u, `${what}[]`));
 }
 
 /** @param {unknown} value @param {string} what @returns {asserts value is number} */
@@ -65,14 +91,16 @@ export function checkBody(value) {
 }
 
 /**
- * A `history` frame, its paging checked as a node checks it.
- * @param {unknown} withUser
+ * A `history` frame of a one-to-one conversation (`with`) or a room, its paging checked as a node
+ * checks it.
+ * @param {{ with: unknown } | { room: unknown }} about
  * @param {{ before?: number, after?: number, limit?: number }} page
  */
-export function historyFrame(withUser, page) {
-  checkUser(withUser, 'withUser');
-  /** @type {{ type: 'history', with: string, before?: number, after?: number, limit?: number }} */
-  const frame = { type: 'history', with: withUser };
+export function historyFrame(about, page) {
+  if ('room' in about) checkRoom(about.room, 'room');
+  else checkUser(about.with, 'withUser');
+  /** @type {{ type: 'history', with?: string, room?: string, before?: number, after?: number, limit?: number }} */
+  const frame = { type: 'history', .../** @type {{ with: string } | { room: string }} */ (about) };
   if (page.before !== undefined && page.after !== undefined) throw bad('history', 'takes before or after, not both');
   if (page.before !== undefined) checkSeq((frame.before = page.before), 'before');
   if (page.after !== undefined) checkSeq((frame.after = page.after), 'after');

@@ -101,9 +101,10 @@ export const sendsFrameSchema = sendsRequestSchema.extend({ n: z.number().int().
  * internal GET): `added` lists users who just got a connection on some node, so a node drops them
  * from its lookup cache; `reset` means changes may have been missed, so the node drops everything
  * and tells its watch set again; `presence` carries states of users the node watches (answers to
- * `watch`, and transitions).
+ * `watch`, and transitions); `rooms` names rooms whose members changed, with their new version
+ * (every node gets every one), so a node drops a cached member list older than that.
  */
-export type ChangeFrame = { added: string[] } | { reset: true } | { presence: WirePresence[] };
+export type ChangeFrame = { added: string[] } | { reset: true } | { presence: WirePresence[] } | { rooms: RoomVersion[] };
 
 /** Most users in one `watch` or `unwatch` frame of the change feed. */
 export const FEED_MAX_USERS = 2000;
@@ -170,25 +171,43 @@ export type ReadMark = ReadMarksRequest['marks'][number];
  */
 export interface ReadMarksReply { moved: boolean[]; forbidden?: number[] }
 
-/** A typing or read event as its recipients get it (the `typing` and `read` frames of protocol.ts). */
+/**
+ * Most users one forward names: in `users`, in an item's `recipients`, in an event's `to`. A room's
+ * members on one node fit with room to spare past MAX_ROOM_MEMBERS' default (protocol.ts).
+ */
+export const MAX_FORWARD_USERS = 100_000;
+const forwardUsersSchema = z.array(userIdSchema).max(MAX_FORWARD_USERS);
+
+/** A typing, read or room event as its recipients get it (the `typing`, `read` and `room` frames of protocol.ts). */
 const eventFrameSchema = z.union([
   z.object({ type: z.literal('typing'), from: userIdSchema }),
   z.object({ type: z.literal('read'), by: userIdSchema, with: userIdSchema, seq: markSchema }),
   z.object({ type: z.literal('read'), by: userIdSchema, room: roomIdSchema, seq: markSchema }),
+  z.object({
+    type: z.literal('room'), room: roomIdSchema, title: z.string().max(MAX_ROOM_TITLE), owner: userIdSchema, public: z.boolean(),
+    members: forwardUsersSchema, cid: cidSchema.optional(),
+  }),
 ]);
 
 /**
  * Node → node: messages to hand to local connections of `to` and `from` (except `originConn`),
- * and events (`events`, beside them, never stored) to hand to local connections of the users in
- * their `to` (except `originConn`).
+ * or, for a room's message (`to` a room's address), of its `recipients` here; and events
+ * (`events`, beside them, never stored) to hand to local connections of the users in their `to`
+ * (except `originConn`).
  */
 export const deliverRequestSchema = z.object({
   /** Users the sender's discovery lookup placed on the receiving node. */
-  users: z.array(userIdSchema).max(20_000),
-  items: z.array(z.object({ message: messageSchema, originConn: idSchema.optional() })).max(10_000),
+  users: forwardUsersSchema,
+  items: z.array(z.object({
+    message: messageSchema,
+    originConn: idSchema.optional(),
+    /** A room's message: the members the sender placed on the receiving node (it needs no membership of its own). */
+    recipients: forwardUsersSchema.min(1).optional(),
+  })).max(10_000),
   events: z.array(z.object({
     event: eventFrameSchema,
-    to: z.array(userIdSchema).min(1).max(2),
+    /** One or two users for typing and read events; a room's members for a `room` frame. */
+    to: forwardUsersSchema.min(1),
     originConn: idSchema.optional(),
     /** Handed over after the first `at` items (its place among them when queued); absent: after all. */
     at: z.number().int().nonnegative().optional(),
@@ -247,7 +266,9 @@ export interface RoomGetReply { rooms: RoomState[] }
  * the change feed as `{ rooms: [...] }`, so each node drops a cached member list older than the
  * version named.
  */
-export const roomsChangedRequestSchema = z.object({
-  rooms: z.array(z.object({ room: roomIdSchema, version: z.number().int().nonnegative() })).min(1).max(1000),
-});
+const roomVersionSchema = z.object({ room: roomIdSchema, version: z.number().int().nonnegative() });
+export type RoomVersion = z.infer<typeof roomVersionSchema>;
+export const roomsChangedRequestSchema = z.object({ rooms: z.array(roomVersionSchema).min(1).max(1000) });
 export type RoomsChangedRequest = z.infer<typeof roomsChangedRequestSchema>;
+/** The rooms a `rooms` change frame carries, checked by the node on arrival. */
+export const roomVersionsSchema = z.array(roomVersionSchema);

@@ -99,11 +99,15 @@ const roomTitle = z.string().max(MAX_ROOM_TITLE, `at most ${MAX_ROOM_TITLE} char
 const roomCreateSchema = z.object({
   type: z.literal('room_create'), title: roomTitle, members: roomUsers, public: z.boolean().optional(), cid: cidSchema.optional(),
 });
-const roomAddSchema = z.object({ type: z.literal('room_add'), room: roomIdSchema, users: roomUsers.min(1) });
-const roomRemoveSchema = z.object({ type: z.literal('room_remove'), room: roomIdSchema, users: roomUsers.min(1) });
-const roomJoinSchema = z.object({ type: z.literal('room_join'), room: roomIdSchema });
-const roomLeaveSchema = z.object({ type: z.literal('room_leave'), room: roomIdSchema });
-const roomInfoSchema = z.object({ type: z.literal('room_info'), room: roomIdSchema });
+/*
+ * Every room frame may carry a `cid`: the `room` frame it causes carries it to the asker's
+ * connections and an `error` refusing it carries it, so a client matches each answer to its request.
+ */
+const roomAddSchema = z.object({ type: z.literal('room_add'), room: roomIdSchema, users: roomUsers.min(1), cid: cidSchema.optional() });
+const roomRemoveSchema = z.object({ type: z.literal('room_remove'), room: roomIdSchema, users: roomUsers.min(1), cid: cidSchema.optional() });
+const roomJoinSchema = z.object({ type: z.literal('room_join'), room: roomIdSchema, cid: cidSchema.optional() });
+const roomLeaveSchema = z.object({ type: z.literal('room_leave'), room: roomIdSchema, cid: cidSchema.optional() });
+const roomInfoSchema = z.object({ type: z.literal('room_info'), room: roomIdSchema, cid: cidSchema.optional() });
 
 const clientFrameSchema = z.discriminatedUnion('type', [
   helloSchema, sendSchema, historySchema, conversationsSchema, pingSchema, watchSchema,
@@ -200,7 +204,7 @@ export interface TypingFrame { type: 'typing'; from: string }
 export type ReadFrame = { type: 'read'; by: string; with: string; seq: number } | { type: 'read'; by: string; room: string; seq: number };
 /** A room as it is now: sent to every member after each change, and to those a change took out. */
 export interface WireRoom { room: string; title: string; owner: string; public: boolean; members: string[] }
-/** `cid` echoes the `room_create` that made the room, to its creator's connections. */
+/** `cid` echoes the room frame (`room_create`, `room_add`, …) that caused it, to the asker's connections. */
 export interface RoomFrame extends WireRoom { type: 'room'; cid?: string }
 export type ServerFrame =
   | Welcome | Ack | MessageFrame | HistoryReply | ConversationsReply | Pong | PresenceFrame | ErrorFrame | TypingFrame | ReadFrame

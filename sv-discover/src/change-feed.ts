@@ -11,6 +11,10 @@
  * It also carries presence (presence-feed.ts): each node says which users it watches and hears of
  * their transitions, and of nobody else's.
  *
+ * And rooms whose members changed (`{ rooms: [{ room, version }] }`), named by the node that made
+ * the change: every node gets every one, since changes are rare and a node may hold any room's
+ * member list; each drops a cached list older than the version named.
+ *
  * With Redis, both travel on pub/sub channels (feed-bus.ts) so that every sv-discover instance
  * tells its own subscribers; when that subscription drops, changes may be lost, so the instance
  * tells its subscribers to `reset` (drop their caches, say their watch sets again) when it is back.
@@ -18,7 +22,7 @@
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { WebSocket } from 'ws';
-import { ROUTES, type ChangeFrame } from '@chat/shared/internal-api';
+import { ROUTES, roomVersionsSchema, type ChangeFrame, type RoomVersion } from '@chat/shared/internal-api';
 import { closeInternalWebSockets, serveInternalWebSocket } from '@chat/shared/internal-websocket';
 import type { Logger } from '@chat/shared/logger';
 import type { PresenceRegistry } from '@chat/shared/registry';
@@ -35,8 +39,11 @@ export class ChangeFeed {
   private readonly subscribers = new Set<WebSocket>();
   private pending = new Set<UserId>();
   private flushScheduled = false;
+  /** Rooms changed this turn: the highest version heard of each. */
+  private pendingRooms = new Map<string, number>();
   private readonly bus: FeedBus;
   private readonly publish: (users: UserId[]) => void;
+  private readonly publishRooms: (rooms: RoomVersion[]) => void;
   readonly presence: PresenceFeed;
   private server: { close(): Promise<void> } | undefined;
   private closing = false;
@@ -46,10 +53,16 @@ export class ChangeFeed {
     this.publish = this.bus.channel<UserId[]>('changes', (users) => {
       if (Array.isArray(users)) this.deliver(users.filter((u): u is string => typeof u === 'string'));
     });
+    this.publishRooms = this.bus.channel<RoomVersion[]>('rooms', (payload) => {
+      // From Redis: untrusted JSON, checked like anything else that reaches the nodes.
+      const rooms = roomVersionsSchema.safeParse(payload);
+      if (rooms.success) this.deliverRooms(rooms.data);
+      else this.logger.warn('change feed: a rooms message that does not validate was ignored');
+    });
     this.presence = new PresenceFeed(this.bus, (ws, frame) => this.sendTo(ws, JSON.stringify(frame)), logger);
   }
 
-  /** Carry changes through Redis pub/sub on `<prefix>changes` and `<prefix>presence` (several sv-discover instances). */
+  /** Carry changes through Redis pub/sub on `<prefix>changes`, `<prefix>presence` and `<prefix>rooms` (several sv-discover instances). */
   useRedis(redis: Redis, prefix: string): Promise<void> {
     return this.bus.useRedis(redis, prefix);
   }
@@ -78,6 +91,11 @@ export class ChangeFeed {
     if (users.length > 0) this.publish([...new Set(users)]);
   }
 
+  /** The members of `rooms` changed (each now at `version`): every node is told. */
+  roomsChanged(rooms: readonly RoomVersion[]): void {
+    if (rooms.length > 0) this.publishRooms([...rooms]);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.server?.close();
@@ -94,6 +112,19 @@ export class ChangeFeed {
       const added = [...this.pending];
       this.pending = new Set();
       this.send({ added });
+    });
+  }
+
+  /** Coalesce the rooms changed in one tick into one frame per subscriber, the highest version of each. */
+  private deliverRooms(rooms: readonly RoomVersion[]): void {
+    if (rooms.length === 0) return;
+    const first = this.pendingRooms.size === 0;
+    for (const { room, version } of rooms) this.pendingRooms.set(room, Math.max(version, this.pendingRooms.get(room) ?? 0));
+    if (!first) return;
+    setImmediate(() => {
+      const changed = [...this.pendingRooms].map(([room, version]) => ({ room, version }));
+      this.pendingRooms = new Map();
+      this.send({ rooms: changed });
     });
   }
 

@@ -9,7 +9,7 @@ import type { Registry } from '@chat/shared/registry';
 import type { ChangeFeed } from './change-feed.ts';
 import type { WarmUp } from './warm-up.ts';
 import {
-  entriesRequestSchema, leaseRequestSchema, lookupRequestSchema, removeNodeRequestSchema, ROUTES,
+  entriesRequestSchema, leaseRequestSchema, lookupRequestSchema, removeNodeRequestSchema, roomsChangedRequestSchema, ROUTES,
   type LeaseReply, type LookupReply,
 } from '@chat/shared/internal-api';
 
@@ -48,6 +48,14 @@ export function registerRoutes(app: FastifyInstance, registry: Registry, warmUp:
     if (!body) return reply;
     await registry.removeNode(body.nodeId);
     req.log.info({ nodeId: body.nodeId }, 'node left');
+    return { ok: true };
+  });
+
+  // A node changed rooms' members (sv-persist committed it): every node hears of it on the feed.
+  app.post(ROUTES.discoverRoomsChanged, async (req, reply) => {
+    const body = parseBody(roomsChangedRequestSchema, req.body, reply);
+    if (!body) return reply;
+    feed?.roomsChanged(body.rooms);
     return { ok: true };
   });
 

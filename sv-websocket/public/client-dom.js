@@ -2,6 +2,7 @@
 // User data reaches the DOM only through textContent, never through innerHTML.
 
 export const USER_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+export const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ERRORS = 6; // error lines kept in the status area
 
 const $ = (id) => document.getElementById(id);
@@ -9,7 +10,10 @@ export const el = {
   login: $('login'), user: $('user'), token: $('token'),
   status: $('status'), me: $('me'), node: $('node'), banner: $('conn-banner'),
   peerForm: $('peer-form'), peer: $('peer'), conversations: $('conversations'),
+  roomForm: $('room-form'), roomTitle: $('room-title'), roomInvite: $('room-members'), roomPublic: $('room-public'),
   chatPeer: $('chat-peer'), peerPresence: $('peer-presence'), peerTyping: $('peer-typing'),
+  roomPanel: $('room-panel'), roomMembers: $('room-member-list'), roomOwnerTools: $('room-owner-tools'),
+  roomUsers: $('room-users'), roomAdd: $('room-add'), roomRemove: $('room-remove'), roomLeave: $('room-leave'),
   messages: $('messages'), older: $('older-status'),
   composer: $('composer'), text: $('text'), send: $('send'), errors: $('errors'),
 };
@@ -17,11 +21,13 @@ export const el = {
 export const state = {
   client: null,             // the ChatClient of the signed-in identity
   creds: null,              // what `hello` sends: {user} or {token}
-  online: false, me: null, peer: null,
-  outbox: new Set(),        // records of own messages not yet acked (any peer)
+  online: false, me: null,
+  peer: null,               // the open conversation: a user id, or '#' and a room id (as every map below)
+  outbox: new Set(),        // records of own messages not yet acked (any conversation)
   view: { records: new Set(), byId: new Map() }, // open conversation only
   olderMore: false, loadingOlder: false,
-  convs: new Map(),         // peer -> last message
+  convs: new Map(),         // conversation -> last message
+  rooms: new Map(),         // room id -> { room, title, owner, public, members } (owner and members once known)
   unread: new Map(),        // peer -> messages from the peer above the user's read mark
   myRead: new Map(),        // peer -> the user's read mark (the highest seq told)
   peerRead: new Map(),      // peer -> the peer's read mark of the user's messages
@@ -53,6 +59,20 @@ export function showError(text) {
   const li = node('li', '', new Date().toLocaleTimeString() + '  ' + text);
   el.errors.prepend(li);
   while (el.errors.children.length > MAX_ERRORS) el.errors.lastChild.remove();
+}
+
+/** The room of a conversation key, or undefined for a user. */
+export function roomOfKey(key) { return key && key.startsWith('#') ? key.slice(1) : undefined; }
+
+/** The conversation of a message or an own record: its room, or the other user. */
+export function keyOf(m) { return m.room !== undefined ? '#' + m.room : m.from === state.me ? m.to : m.from; }
+
+/** What the page calls a conversation: the peer's id, or the room's title. */
+export function nameOf(key) {
+  const room = roomOfKey(key);
+  if (room === undefined) return key;
+  const title = state.rooms.get(room)?.title;
+  return '# ' + (title || room.slice(-8));
 }
 
 export function isTyping(user) { return (state.typingUntil.get(user) || 0) > Date.now(); }

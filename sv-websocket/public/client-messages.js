@@ -1,5 +1,6 @@
 // The open conversation's message lines: one record per message (or per own message not yet
-// acked), kept in seq order, each drawn with its state: "sending…", sent ✓, read ✓✓.
+// acked), kept in seq order, each drawn with its state: "sending…", sent ✓, read ✓✓ (one-to-one
+// only: a room's read marks are each member's own), and in a room with its sender's name.
 import { el, node, state } from './client-dom.js';
 
 const recordOf = new WeakMap(); // <li> -> record, for sorted insertion
@@ -20,7 +21,7 @@ export function upsert(m) {
   let r = v.byId.get(m.id);
   if (!r) { r = { local: ++localCounter }; addRecord(r, true); }
   Object.assign(r, {
-    id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to,
+    id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, room: m.room,
     body: String(m.body), ts: m.ts, state: m.from === state.me ? 'sent' : 'received',
   });
   v.byId.set(r.id, r);
@@ -64,13 +65,13 @@ function tick(r) {
   return isRead(r) ? '✓✓ read' : '✓ sent';
 }
 
-function isRead(r) { return r.seq != null && (state.peerRead.get(r.to) || 0) >= r.seq; }
+function isRead(r) { return r.seq != null && r.to !== undefined && (state.peerRead.get(r.to) || 0) >= r.seq; }
 
 // (Re)draw one message line; everything from the wire goes in as text.
 export function renderRecord(r) {
   if (!r.el) {
     r.el = node('li');
-    r.el.append(node('div', 'body'), node('div', 'meta'));
+    r.el.append(node('div', 'from'), node('div', 'body'), node('div', 'meta'));
     recordOf.set(r.el, r);
   }
   const li = r.el;
@@ -80,6 +81,7 @@ export function renderRecord(r) {
   if (r.state === 'sent' && isRead(r)) li.dataset.read = 'true'; else delete li.dataset.read;
   if (r.id) li.dataset.id = r.id;
   if (r.seq != null) li.dataset.seq = String(r.seq);
+  li.querySelector('.from').textContent = r.room !== undefined && r.from !== state.me ? r.from : '';
   li.querySelector('.body').textContent = r.body;
   const meta = li.querySelector('.meta');
   const time = r.ts ? new Date(r.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';

@@ -1,7 +1,7 @@
 // Sending: a line drawn at once as "sending…" that waits in the library's queue while there is
 // no connection, becomes "sent ✓" at its ack, and offers a retry after a final refusal; and the
 // `typing` notices while the user types.
-import { el, scrollToBottom, showError, state } from './client-dom.js';
+import { el, roomOfKey, scrollToBottom, showError, state } from './client-dom.js';
 import { addRecord, removeRecord, renderRecord, setRetry } from './client-messages.js';
 
 const MAX_BODY = 4000;
@@ -17,7 +17,8 @@ export function sendMessage() {
   if (!state.me) { showError('connect first'); return; }
   if (!state.peer) { showError('choose a peer first'); return; }
   if (body.length > MAX_BODY) { showError('message too long (max ' + MAX_BODY + ')'); return; }
-  const r = { from: state.me, to: state.peer, body, ts: Date.now(), state: 'sending' };
+  const room = roomOfKey(state.peer);
+  const r = { from: state.me, ...(room !== undefined ? { room } : { to: state.peer }), body, ts: Date.now(), state: 'sending' };
   addRecord(r);
   transmit(r); // when offline it waits in the library's queue until the next welcome
   el.text.value = '';
@@ -29,7 +30,8 @@ export function sendMessage() {
 function transmit(r) {
   const client = state.client;
   state.outbox.add(r);
-  client.send(r.to, r.body).then((ack) => {
+  const sent = r.room !== undefined ? client.sendToRoom(r.room, r.body) : client.send(r.to, r.body);
+  sent.then((ack) => {
     if (client !== state.client) return;
     state.outbox.delete(r);
     Object.assign(r, { id: ack.id, seq: ack.seq, cid: ack.cid, ts: ack.ts || r.ts, state: 'sent' });
@@ -57,7 +59,8 @@ setRetry((r) => {
 let lastTyping = 0;
 export function onInput() {
   const now = Date.now();
-  if (!state.peer || !state.online || !el.text.value || now - lastTyping < TYPING_EVERY_MS) return;
+  // `typing` is one-to-one: a room has no indicator.
+  if (!state.peer || roomOfKey(state.peer) !== undefined || !state.online || !el.text.value || now - lastTyping < TYPING_EVERY_MS) return;
   lastTyping = now;
   state.client.typing(state.peer);
 }

@@ -2,8 +2,9 @@
 // node serves next to it: the library connects, reconnects with backoff, resends unacked
 // messages with their cid and catches up after a reconnect; this page draws and marks read.
 import { ChatClient } from '/client/chat-client.js';
-import { USER_RE, el, load, nearBottom, save, scrollToBottom, setStatus, showError, state } from './client-dom.js';
+import { ROOM_RE, USER_RE, el, keyOf, load, nearBottom, roomOfKey, save, scrollToBottom, setStatus, showError, state } from './client-dom.js';
 import { addRecord, clearView, highestSeq, lowestSeq, refreshTicks, upsert } from './client-messages.js';
+import { knowTitle, loadRoom, onRoom, renderRoomPanel, setRoomHooks } from './client-rooms.js';
 import { onInput, sendMessage, setOnSent } from './client-send.js';
 import { renderHead, renderSidebar, updateConv, watchPeers } from './client-sidebar.js';
 
@@ -31,14 +32,15 @@ function startLogin() {
   client.on('presence', mine((p) => { state.presence.set(p.user, p); renderSidebar(); }));
   client.on('typing', mine(onTyping));
   client.on('read', mine(onRead));
+  client.on('room', mine(onRoom));
   client.on('error', mine((e) => showError(e.code + (e.message ? ': ' + e.message : '') + (e.cid ? ' (cid ' + e.cid + ')' : ''))));
   client.connect().catch(() => { /* the state and error events say why */ });
-  if (state.peer) loadPage(state.peer, 'latest');
+  if (state.peer) selectPeer(state.peer);
   watchPeers();
 }
 
 function resetSession() {
-  for (const m of [state.convs, state.unread, state.myRead, state.peerRead, state.presence, state.typingUntil]) m.clear();
+  for (const m of [state.convs, state.rooms, state.unread, state.myRead, state.peerRead, state.presence, state.typingUntil]) m.clear();
   state.outbox.clear();
   state.me = null; state.online = false;
   el.me.textContent = '–'; el.node.textContent = '–';
@@ -87,9 +89,11 @@ function refreshConversations() {
   client.conversations().then((items) => {
     if (client !== state.client) return;
     for (const it of items) {
-      updateConv(it.with, it.last);
-      state.unread.set(it.with, it.unread);
-      raise(state.peerRead, it.with, it.peer_read_seq);
+      const key = it.room !== undefined ? '#' + it.room : it.with;
+      if (it.room !== undefined) knowTitle(it.room, it.title);
+      updateConv(key, it.last);
+      state.unread.set(key, it.unread);
+      if (it.room === undefined) raise(state.peerRead, it.with, it.peer_read_seq);
     }
     if (state.peer && visible()) state.unread.set(state.peer, 0); // markRead below tells the node
     refreshTicks();
@@ -101,7 +105,7 @@ function refreshConversations() {
 
 // A message received live or while catching up (each once; own sends come back as acks).
 function onMessage(m) {
-  const other = m.from === state.me ? m.to : m.from;
+  const other = keyOf(m);
   updateConv(other, m);
   if (m.from !== state.me) {
     state.typingUntil.delete(m.from);
@@ -124,6 +128,11 @@ function onTyping(t) {
 }
 
 function onRead(r) {
+  if (r.room !== undefined) {
+    // A room's mark is the user's own: another tab or device of the user read.
+    raise(state.myRead, '#' + r.room, r.seq);
+    return refreshConversations();
+  }
   if (r.with === undefined) return;
   if (r.by === state.me) {
     // Another tab or device of the user read: its badge goes, and the counts come from the node.
@@ -149,7 +158,9 @@ function markRead() {
   const seq = highestSeq();
   if (state.unread.get(peer)) { state.unread.set(peer, 0); renderSidebar(); }
   if (seq <= (state.myRead.get(peer) || 0)) return;
-  if (state.client.markRead(peer, seq) !== false) state.myRead.set(peer, seq);
+  const room = roomOfKey(peer);
+  const told = room !== undefined ? state.client.markRoomRead(room, seq) : state.client.markRead(peer, seq);
+  if (told !== false) state.myRead.set(peer, seq);
 }
 
 // ---------- history pages ----------
@@ -160,7 +171,8 @@ function loadPage(peer, kind) {
   const client = state.client;
   const page = kind === 'older' ? { before: lowestSeq(), limit: PAGE } : { limit: PAGE };
   if (kind === 'older') { state.loadingOlder = true; el.older.hidden = false; }
-  client.history(peer, page).then((reply) => {
+  const room = roomOfKey(peer);
+  (room !== undefined ? client.roomHistory(room, page) : client.history(peer, page)).then((reply) => {
     if (client === state.client && peer === state.peer) onPage(reply, kind);
   }, (err) => {
     if (client !== state.client) return;
@@ -190,23 +202,36 @@ function maybeLoadOlder() {
 
 // ---------- the open conversation ----------
 
+// `p`: a peer's id, or '#' and a room's id.
 function selectPeer(p) {
   p = String(p || '').trim();
-  if (!USER_RE.test(p)) { showError('invalid peer id'); return; }
+  const room = roomOfKey(p);
+  if (room !== undefined ? !ROOM_RE.test(room) : !USER_RE.test(p)) { showError('invalid peer id'); return; }
   state.peer = p;
-  save('chat.peer', p);
-  el.peer.value = p;
+  if (room === undefined) { save('chat.peer', p); el.peer.value = p; }
   state.olderMore = false;
   clearView();
-  for (const r of state.outbox) if (r.to === p) addRecord(r); // our unsent ones
+  for (const r of state.outbox) if (keyOf(r) === p) addRecord(r); // our unsent ones
   renderSidebar();
+  renderRoomPanel();
   if (state.client) { loadPage(p, 'latest'); watchPeers(); }
+  if (state.client && room !== undefined) loadRoom(room);
+  updateControls();
+}
+
+// The open room is no longer the user's: nothing is open.
+function closeConversation() {
+  state.peer = null;
+  clearView();
+  renderSidebar();
+  renderRoomPanel();
   updateControls();
 }
 
 // ---------- wiring ----------
 
-setOnSent((r) => { updateConv(r.to, r); renderSidebar(); watchPeers(); });
+setOnSent((r) => { updateConv(keyOf(r), r); renderSidebar(); watchPeers(); });
+setRoomHooks({ open: selectPeer, closed: closeConversation });
 
 el.login.addEventListener('submit', (e) => { e.preventDefault(); startLogin(); });
 el.peerForm.addEventListener('submit', (e) => { e.preventDefault(); selectPeer(el.peer.value); });

@@ -3,14 +3,17 @@
  * cache in step, when the node lets the feed extend its answers: long-lived answers while
  * connected, every pushed user dropped at once, and back to the short lifetime the moment the feed
  * is lost. And it carries presence both ways for PresenceWatch (presence-watch.ts): the node's
- * watch set out, states in. Reconnects every `retryMs`, trying the discovery URLs in turn.
+ * watch set out, states in. And it keeps the room member cache right: a room whose members
+ * changed is dropped at once; everything on `reset`; short-lived lists while the feed is down.
+ * Reconnects every `retryMs`, trying the discovery URLs in turn.
  */
 import type { RawData, WebSocket } from 'ws';
-import { presenceStatesSchema, ROUTES, type ChangeFrame } from '@chat/shared/internal-api';
+import { presenceStatesSchema, roomVersionsSchema, ROUTES, type ChangeFrame } from '@chat/shared/internal-api';
 import { openInternalWebSocket, parseFrame } from '@chat/shared/internal-websocket';
 import type { Logger } from '@chat/shared/logger';
 import type { LookupCache } from './lookup-cache.ts';
 import type { PresenceWatch } from './presence-watch.ts';
+import type { RoomMembers } from './room-members.ts';
 
 export interface ChangeFeedClientOptions {
   discoverUrls: readonly string[];
@@ -18,6 +21,8 @@ export interface ChangeFeedClientOptions {
   /** The cache the feed keeps in step; none when lookups do not rely on the feed (LOOKUP_CACHE_PUSHED_MS=0). */
   cache: LookupCache | undefined;
   presence: Pick<PresenceWatch, 'feedOpened' | 'feedClosed' | 'resubscribe' | 'received'>;
+  /** The room member lists the feed keeps right. */
+  rooms: Pick<RoomMembers, 'changed' | 'clear' | 'setPushed'>;
   logger: Logger;
   /** Wait before connecting again. @default 1000 */
   retryMs?: number;
@@ -40,8 +45,13 @@ export class ChangeFeedClient {
     this.stopped = true;
     clearTimeout(this.timer);
     this.ws?.close(1000, 'node shutting down');
-    this.opts.cache?.setPushed(false);
+    this.setPushed(false);
     this.opts.presence.feedClosed();
+  }
+
+  private setPushed(on: boolean): void {
+    this.opts.cache?.setPushed(on);
+    this.opts.rooms.setPushed(on);
   }
 
   private connect(): void {
@@ -50,7 +60,7 @@ export class ChangeFeedClient {
     const ws = openInternalWebSocket(url, ROUTES.discoverChanges, this.opts.secret, { timeoutMs: 5000, maxPayload: 16 * 1024 * 1024 });
     this.ws = ws;
     ws.on('open', () => {
-      this.opts.cache?.setPushed(true);
+      this.setPushed(true);
       if (!this.wasConnected) this.opts.logger.info({ url }, 'change feed connected: lookups cached until a push, presence followed');
       this.wasConnected = true;
       this.opts.presence.feedOpened({ send: (frame) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame)); } });
@@ -64,7 +74,7 @@ export class ChangeFeedClient {
     ws.on('close', () => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      this.opts.cache?.setPushed(false);
+      this.setPushed(false);
       this.opts.presence.feedClosed();
       if (this.wasConnected && !this.stopped) this.opts.logger.warn({ url }, 'change feed lost: lookups cached briefly and presence paused until it is back');
       this.wasConnected = false;
@@ -80,6 +90,7 @@ export class ChangeFeedClient {
     if (typeof frame !== 'object' || frame === null) return void this.ws?.terminate();
     if ('reset' in frame) {
       this.opts.cache?.expireAll();
+      this.opts.rooms.clear();
       this.opts.presence.resubscribe();
     } else if ('added' in frame && Array.isArray(frame.added)) {
       this.opts.cache?.invalidateMany(frame.added);
@@ -87,6 +98,10 @@ export class ChangeFeedClient {
       const states = presenceStatesSchema.safeParse(frame.presence);
       if (!states.success) return void this.ws?.terminate();
       this.opts.presence.received(states.data);
+    } else if ('rooms' in frame) {
+      const rooms = roomVersionsSchema.safeParse(frame.rooms);
+      if (!rooms.success) return void this.ws?.terminate();
+      for (const { room, version } of rooms.data) this.opts.rooms.changed(room, version);
     }
   }
 }

@@ -39,8 +39,12 @@ export function serveClients(server: Server, deps: SessionDeps, opts: ClientEndp
     ...({ maxFragments: MAX_FRAGMENTS_PER_MESSAGE, maxBufferedChunks: MAX_BUFFERED_CHUNKS_PER_MESSAGE } as object),
   });
   const alive = new WeakSet<WebSocket>();
-  // One send budget per user across the user's connections on this node.
-  const sessionDeps: SessionDeps = { ...deps, userLimits: new UserRateLimits(deps.limits.userRateLimitPerSec, deps.limits.userRateLimitBurst) };
+  // One send budget, and one room-creation budget, per user across the user's connections on this node.
+  const sessionDeps: SessionDeps = {
+    ...deps,
+    userLimits: new UserRateLimits(deps.limits.userRateLimitPerSec, deps.limits.userRateLimitBurst),
+    roomCreateLimits: new UserRateLimits(deps.limits.roomCreatePerMinute / 60, deps.limits.roomCreatePerMinute),
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];

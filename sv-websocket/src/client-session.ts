@@ -2,13 +2,13 @@
  * One client connection, from upgrade to close. The session routes each frame by its type to the
  * part that handles it: the handshake (session-handshake.ts) until `welcome`, then sends
  * (session-sends.ts, admitted by send-admission.ts), queries (session-queries.ts), watch lists
- * (session-watch.ts), typing and read receipts (session-receipts.ts); every frame
+ * (session-watch.ts), typing and read receipts (session-receipts.ts), rooms (session-rooms.ts); every frame
  * to the client leaves through the socket writer (socket-writer.ts). Bad input gets an `error`
  * frame and leaves the connection usable; nothing a client sends can throw out of here.
  */
 import type { RawData } from 'ws';
 import { CLOSE, type CloseCode } from '@chat/shared/close-codes';
-import { ERR_BAD_FRAME, ERR_FORBIDDEN } from '@chat/shared/errors';
+import { ERR_BAD_FRAME } from '@chat/shared/errors';
 import { newId } from '@chat/shared/ids';
 import type { Logger } from '@chat/shared/logger';
 import { parseClientFrame, type ClientFrame } from '@chat/shared/protocol';
@@ -19,6 +19,7 @@ import type { SessionDeps } from './session-deps.ts';
 import { SessionHandshake } from './session-handshake.ts';
 import { SessionQueries } from './session-queries.ts';
 import { SessionReceipts } from './session-receipts.ts';
+import { SessionRooms } from './session-rooms.ts';
 import { SessionSends } from './session-sends.ts';
 import { SessionWatch } from './session-watch.ts';
 import { SocketWriter } from './socket-writer.ts';
@@ -31,10 +32,8 @@ interface OpenSession {
   queries: SessionQueries;
   watch: SessionWatch;
   receipts: SessionReceipts;
+  rooms: SessionRooms;
 }
-
-/** Rooms are refused until their membership checks exist: no room may be used by a non-member. */
-const ROOMS_OFF = new ERR_FORBIDDEN('rooms are not enabled on this node');
 
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
 
@@ -48,12 +47,12 @@ const HANDLERS: { [T in ClientFrame['type']]: (session: OpenSession, frame: Fram
   watch: (s, frame) => s.watch.watch(frame),
   typing: (s, frame) => s.receipts.typing(frame),
   read: (s, frame) => void s.receipts.read(frame),
-  room_create: (s) => s.out.sendError(ROOMS_OFF),
-  room_add: (s) => s.out.sendError(ROOMS_OFF),
-  room_remove: (s) => s.out.sendError(ROOMS_OFF),
-  room_join: (s) => s.out.sendError(ROOMS_OFF),
-  room_leave: (s) => s.out.sendError(ROOMS_OFF),
-  room_info: (s) => s.out.sendError(ROOMS_OFF),
+  room_create: (s, frame) => void s.rooms.create(frame),
+  room_add: (s, frame) => void s.rooms.add(frame),
+  room_remove: (s, frame) => void s.rooms.remove(frame),
+  room_join: (s, frame) => void s.rooms.join(frame),
+  room_leave: (s, frame) => void s.rooms.leave(frame),
+  room_info: (s, frame) => void s.rooms.info(frame),
 };
 
 export class ClientSession {
@@ -108,6 +107,7 @@ export class ClientSession {
       queries: new SessionQueries(self, this.out, this.deps),
       watch: new SessionWatch(self, this.out, admission, this.deps),
       receipts: new SessionReceipts(self, this.out, admission, this.deps),
+      rooms: new SessionRooms(self, this.out, admission, this.deps),
     };
   }
 
@@ -129,14 +129,16 @@ export class ClientSession {
     this.deps.metrics.connections.dec();
     this.open?.admission.release();
     this.open?.watch.release();
+    this.open?.rooms.release();
   }
 }
 
-/** The `cid` of a refused `send`, when the frame is JSON enough to have one. */
+/** The `cid` of a refused `send` or room frame, when the frame is JSON enough to have one. */
 function cidOf(raw: string): string | undefined {
   try {
     const v = JSON.parse(raw) as { type?: unknown; cid?: unknown } | null;
-    return v?.type === 'send' && typeof v.cid === 'string' && v.cid.length > 0 && v.cid.length <= 64 ? v.cid : undefined;
+    const answersCid = v?.type === 'send' || (typeof v?.type === 'string' && v.type.startsWith('room_'));
+    return answersCid && typeof v.cid === 'string' && v.cid.length > 0 && v.cid.length <= 64 ? v.cid : undefined;
   } catch {
     return undefined;
   }

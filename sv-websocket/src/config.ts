@@ -59,6 +59,8 @@ export interface Config {
    * Kafka mode: a repeat whose first copy's node died before recording its seq waits this long
    * for the store to show that copy; past it, the message is written under the first copy's id. @default 5000
    */ sendDedupeStoreWaitMs: number;
+  /** Most rooms whose member lists the node keeps; the least recently used go first. @default 10000 */ roomCacheMax: number;
+  /** Rooms a user may create per minute on this node (`rate_limited` beyond). @default 10 */ roomCreatePerMinute: number;
   logLevel: string;
 }
 
@@ -100,6 +102,8 @@ const schema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).max(255).optional(),
   SEND_DEDUPE_CLAIM_TIMEOUT_MS: env.int(1000, 10, 60_000),
   SEND_DEDUPE_STORE_WAIT_MS: env.int(5000, 0, 600_000),
+  ROOM_CACHE_MAX: env.int(10_000, 1, 10_000_000),
+  ROOM_CREATE_PER_MINUTE: env.int(10, 1, 100_000),
   LOG_LEVEL: env.logLevel(),
 });
 
@@ -148,6 +152,8 @@ export function loadConfig(vars: Record<string, string | undefined> = process.en
     kafkaClientId: c.KAFKA_CLIENT_ID,
     sendDedupeClaimTimeoutMs: c.SEND_DEDUPE_CLAIM_TIMEOUT_MS,
     sendDedupeStoreWaitMs: c.SEND_DEDUPE_STORE_WAIT_MS,
+    roomCacheMax: c.ROOM_CACHE_MAX,
+    roomCreatePerMinute: c.ROOM_CREATE_PER_MINUTE,
     logLevel: c.LOG_LEVEL,
   };
 }

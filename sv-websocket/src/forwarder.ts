@@ -1,5 +1,5 @@
 /**
- * Forwards messages (and typing and read events beside them) to other nodes: one batcher per
+ * Forwards messages (and typing, read and room events beside them) to other nodes: one batcher per
  * target node, so while a batch to a node is in flight the next one gathers (natural batching).
  * Two transports, the same request and answer:
  * - the forward stream (default): one signed WebSocket per target node, up to `inFlight` batches
@@ -20,15 +20,14 @@
 import { NaturalBatcher } from '@chat/shared/batcher';
 import { FailureLog } from '@chat/shared/failure-log';
 import { InternalHttpError, type InternalClient } from '@chat/shared/internal-client';
-import { ROUTES, type DeliverEvent, type DeliverReply, type DeliverRequest } from '@chat/shared/internal-api';
+import { ROUTES, type DeliverReply, type DeliverRequest } from '@chat/shared/internal-api';
 import type { Logger } from '@chat/shared/logger';
 import { RequestStreamClient, RequestStreamError } from '@chat/shared/request-stream';
 import type { NodeId, NodeInfo, UserId } from '@chat/shared/types';
+import { forwardSize, requestOf, type ForwardItem, type Outgoing } from './forward-request.ts';
 import { PeerBreaker, type PeerBreakerOptions } from './peer-breaker.ts';
 
-export type DeliverItem = DeliverRequest['items'][number];
-/** What goes to another node: a message, or a typing or read event (carried beside the messages). */
-export type ForwardItem = DeliverItem | DeliverEvent;
+export type { DeliverItem, ForwardItem } from './forward-request.ts';
 
 /** What one forward came to. */
 export interface ForwardResult {
@@ -39,14 +38,6 @@ export interface ForwardResult {
 }
 
 const NOT_REACHED: ForwardResult = Object.freeze({ reached: false, absent: Object.freeze([]) });
-
-interface Outgoing {
-  item: ForwardItem;
-  /** Users discovery placed on the target node for this item. */
-  users: UserId[];
-  /** This item is the probe of a peer marked down. */
-  probe: boolean;
-}
 
 export interface ForwardStats {
   batches: number;
@@ -175,7 +166,9 @@ export class Forwarder {
     const breaker = new PeerBreaker(this.opts.breaker);
     const batcher = new NaturalBatcher<Outgoing, ForwardResult>({
       name: `forward to ${node.nodeId}`,
+      // 1,000 one-to-one messages, or fewer when rooms' messages name many recipients.
       maxBatch: 1000,
+      sizeOf: forwardSize,
       maxQueue: 50_000,
       concurrency: stream ? (this.stream?.inFlight ?? 4) : 1,
       gatherTurn: true,
@@ -220,21 +213,6 @@ export class Forwarder {
       return batch.map(() => NOT_REACHED);
     }
   }
-}
-
-/**
- * The request of a batch: its messages as `items` and its events beside them, each event with its
- * place among the messages (`at`), so the target hands everything over in the order queued. A
- * batch of messages alone is the request it always was.
- */
-function requestOf(users: UserId[], batch: readonly Outgoing[]): DeliverRequest {
-  const items: DeliverItem[] = [];
-  const events: DeliverEvent[] = [];
-  for (const { item } of batch) {
-    if ('message' in item) items.push(item);
-    else events.push({ ...item, at: items.length });
-  }
-  return events.length === 0 ? { users, items } : { users, items, events };
 }
 
 /** Whether a failed forward was answered by its peer (an error reply, a 4xx). */

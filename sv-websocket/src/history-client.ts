@@ -1,9 +1,10 @@
-/** History and conversation lists come from sv-persist, which owns the queries. */
+/** History (of a peer or a room) and conversation lists come from sv-persist, which owns the queries and room membership. */
 import { Failover } from '@chat/shared/failover';
 import type { InternalClient } from '@chat/shared/internal-client';
 import { ROUTES, type HistoryQuery } from '@chat/shared/internal-api';
 import { HISTORY_DEFAULT_LIMIT, type ConversationItem, type HistoryPage } from '@chat/shared/protocol';
 import type { UserId } from '@chat/shared/types';
+import { runUnlessRefused } from './persist-refusals.ts';
 
 export class HistoryClient {
   private readonly targets: Failover;
@@ -16,7 +17,8 @@ export class HistoryClient {
     const q = new URLSearchParams({ user: p.user, with: p.with, limit: String(p.limit ?? HISTORY_DEFAULT_LIMIT) });
     if (p.before !== undefined) q.set('before', String(p.before));
     if (p.after !== undefined) q.set('after', String(p.after));
-    return this.targets.run((base) => this.client.get<HistoryPage>(base, `${ROUTES.persistHistory}?${q}`));
+    // A room's history refused (not a member) is `forbidden`, not an outage.
+    return runUnlessRefused(this.targets, (base) => this.client.get<HistoryPage>(base, `${ROUTES.persistHistory}?${q}`));
   }
 
   async conversations(user: UserId, limit?: number): Promise<ConversationItem[]> {

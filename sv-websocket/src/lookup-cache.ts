@@ -58,7 +58,8 @@ export class LookupCache {
     this.pushedTtlMs = opts.pushedTtlMs ?? opts.ttlMs;
     this.misses = new NaturalBatcher<UserId, NodeInfo[] | undefined>({
       name: 'discovery lookups',
-      maxBatch: 1000,
+      // The lookup route's limit: a room's members not cached go in one request.
+      maxBatch: 10_000,
       maxQueue: 50_000,
       run: async (users) => {
         const asked = this.epoch;

@@ -24,7 +24,7 @@ export type RefusalReason = 'deliveries' | 'log_wait' | 'log_queue';
 export function createMetrics(sources: {
   local: () => number; forwarded: () => number; cacheHits: () => number; cacheMisses: () => number; cacheInvalidations: () => number;
   forwardPeers: () => number; deliveriesPending: () => number; logBacklogMs: () => number;
-  forwardsFailed: () => number; forwardsHeld: () => number; forwardPeersDown: () => number;
+  forwardsFailed: () => number; forwardsHeld: () => number; forwardPeersDown: () => number; forwardRequests: () => number;
   retriesParked: () => number; retriesDropped: () => Readonly<Record<RetryDropReason, number>>;
 }): Metrics {
   const registry = new Registry();
@@ -94,6 +94,7 @@ function registerForwardFaultMetrics(registry: Registry, sources: Parameters<typ
     new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  counter('chat_forward_requests_total', 'Forward requests sent to other nodes (batches; a room\'s message is one per node holding its members)', sources.forwardRequests);
   counter('chat_forwards_failed_total', 'Forward requests to other nodes that failed (not answered, or refused)', sources.forwardsFailed);
   counter('chat_forwards_held_total', 'Forwards not sent because their node is marked down (no request until a probe gets through)', sources.forwardsHeld);
   gauge('chat_forward_peers_down', 'Nodes marked down after a failed forward, probed with backoff', sources.forwardPeersDown);
@@ -119,5 +120,21 @@ export function registerPresenceMetrics(registry: Registry, sources: { changesRe
   new Gauge({
     name: 'chat_presence_watched_users', help: 'Users the connections of this node watch (the union of their watch lists)',
     registers: [registry], collect() { this.set(sources.watchedUsers()); },
+  });
+}
+
+/** Rooms: the member lists this node keeps, and how often it had to fetch or drop one. */
+export function registerRoomMetrics(registry: Registry, sources: { cached: () => number; fetches: () => number; drops: () => number }): void {
+  new Gauge({
+    name: 'chat_room_lists_cached', help: 'Rooms whose member lists this node keeps (at most ROOM_CACHE_MAX)',
+    registers: [registry], collect() { this.set(sources.cached()); },
+  });
+  new Counter({
+    name: 'chat_room_list_fetches_total', help: 'Room member lists fetched from sv-persist (not cached, or dropped after a change)',
+    registers: [registry], collect() { this.reset(); this.inc(sources.fetches()); },
+  });
+  new Counter({
+    name: 'chat_room_list_drops_total', help: 'Room member lists dropped because the change feed named a newer version, or was reset',
+    registers: [registry], collect() { this.reset(); this.inc(sources.drops()); },
   });
 }

@@ -24,10 +24,14 @@ import { LocalConnections } from './local-connections.ts';
 import { LookupCache } from './lookup-cache.ts';
 import { DirectMessageLog } from './message-log-direct.ts';
 import { KafkaMessageLog } from './message-log-kafka.ts';
-import { createMetrics, registerPresenceMetrics } from './metrics.ts';
+import { createMetrics, registerPresenceMetrics, registerRoomMetrics } from './metrics.ts';
 import { Presence } from './presence.ts';
 import { PresenceWatch } from './presence-watch.ts';
 import { ReadMarksClient } from './read-marks-client.ts';
+import { RoomMembers } from './room-members.ts';
+import { RoomNotices } from './room-notices.ts';
+import { Rooms } from './rooms.ts';
+import { RoomsClient } from './rooms-client.ts';
 import { withSendDedupe } from './send-dedupe.ts';
 import { HttpRegistry } from './registry-http.ts';
 import { TypingThrottle } from './typing-throttle.ts';
@@ -38,6 +42,11 @@ const INTERNAL_REQUEST_TIMEOUT_MS = 5000;
 const INTERNAL_CONNECTIONS_PER_ORIGIN = 32;
 /** Users whose discovery answer the node keeps at once. */
 const LOOKUP_CACHE_MAX_USERS = 100_000;
+/**
+ * How long a room's member list is kept while the change feed is connected: a change drops it at
+ * once, so this only bounds a list whose change notice never reached sv-discover.
+ */
+const ROOM_LIST_PUSHED_MS = 60_000;
 
 export interface ChatNode {
   readonly nodeId: string;
@@ -59,10 +68,15 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
   const local = new LocalConnections();
   const cache = new LookupCache(registry, { ttlMs: config.lookupCacheMs, maxEntries: LOOKUP_CACHE_MAX_USERS, pushedTtlMs: config.lookupCachePushedMs });
   const watches = new PresenceWatch();
-  // The feed carries presence whatever the cache does; LOOKUP_CACHE_PUSHED_MS=0 keeps lookups off it.
+  const roomsClient = new RoomsClient(client, config.persistUrls);
+  const roomLists = new RoomMembers({
+    fetch: (rooms) => roomsClient.get(rooms), maxRooms: config.roomCacheMax, pushedTtlMs: ROOM_LIST_PUSHED_MS, ttlMs: config.lookupCacheMs,
+  });
+  const roomNotices = new RoomNotices(client, config.discoverUrls, failures);
+  // The feed carries presence and room changes whatever the cache does; LOOKUP_CACHE_PUSHED_MS=0 keeps lookups off it.
   const feed = new ChangeFeedClient({
     discoverUrls: config.discoverUrls, secret: config.clusterSecret, logger: logger.child({ module: 'change-feed' }),
-    cache: config.lookupCachePushedMs > 0 ? cache : undefined, presence: watches,
+    cache: config.lookupCachePushedMs > 0 ? cache : undefined, presence: watches, rooms: roomLists,
   });
   feed.start();
   const forwarder = new Forwarder(client, (user) => cache.invalidate(user), logger.child({ module: 'forwarder' }),
@@ -84,10 +98,12 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
     forwardsFailed: () => forwarder.stats.failures,
     forwardsHeld: () => forwarder.stats.held,
     forwardPeersDown: () => forwarder.peersDown,
+    forwardRequests: () => forwarder.stats.batches,
     retriesParked: () => delivery.parked,
     retriesDropped: () => delivery.retriesDropped,
   });
   registerPresenceMetrics(metrics.registry, { changesReceived: () => watches.changesReceived, watchedUsers: () => watches.watchedUsers });
+  registerRoomMetrics(metrics.registry, { cached: () => roomLists.size, fetches: () => roomLists.misses, drops: () => roomLists.drops });
   forwarder.stats.onBatch = (n) => metrics.forwardBatchSize.observe(n);
   const onBatch = (n: number, ms: number) => { metrics.appendBatchSize.observe(n); metrics.appendLatency.observe(ms / 1000); };
   const kafkaMode = config.kafkaBrokers.length > 0;
@@ -103,6 +119,7 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
     local, presence, watches, log, delivery, metrics, logger, failures,
     history: new HistoryClient(client, config.persistUrls),
     receipts: { typing: new TypingThrottle(), marks: readMarks },
+    rooms: new Rooms(roomsClient, roomLists, roomNotices),
     limits: config,
     clusterSecret: config.clusterSecret,
     maxFrameBytes: config.maxFrameBytes,
@@ -135,7 +152,7 @@ export async function createNode(config: Readonly<Config>): Promise<ChatNode> {
       await app.close();
       // The log's last acks start deliveries; those forward; only then is there nothing left to send.
       // Marks being stored likewise start the deliveries of their read events.
-      await Promise.all([log.close(), readMarks.idle()]);
+      await Promise.all([log.close(), readMarks.idle(), roomNotices.idle()]);
       await new Promise(setImmediate); // let the acks' continuations start their deliveries
       await delivery.idle();
       await forwarder.idle();

@@ -8,15 +8,18 @@
 import { NaturalBatcher } from '@chat/shared/batcher';
 import { Failover } from '@chat/shared/failover';
 import type { InternalClient } from '@chat/shared/internal-client';
+import { ERR_FORBIDDEN } from '@chat/shared/errors';
 import { ROUTES, type ReadMark, type ReadMarksReply } from '@chat/shared/internal-api';
+import { NOT_A_MEMBER } from './rooms.ts';
 
 export class ReadMarksClient {
   private readonly targets: Failover;
-  private readonly batcher: NaturalBatcher<ReadMark, boolean>;
+  /** Each mark's answer: whether it moved, or the refusal of a room's mark by a non-member. */
+  private readonly batcher: NaturalBatcher<ReadMark, boolean | Error>;
 
   constructor(private readonly client: InternalClient, persistUrls: readonly string[]) {
     this.targets = new Failover(persistUrls);
-    this.batcher = new NaturalBatcher<ReadMark, boolean>({
+    this.batcher = new NaturalBatcher<ReadMark, boolean | Error>({
       name: 'read marks', maxBatch: 1000, maxQueue: 20_000, concurrency: 2, gatherTurn: true,
       run: (marks) => this.store(marks),
     });
@@ -24,10 +27,13 @@ export class ReadMarksClient {
 
   /**
    * Store `mark`; resolves with whether it moved the stored mark, once committed. Rejects when the
-   * store is unavailable or the queue is full (`unavailable` to the client).
+   * store is unavailable or the queue is full (`unavailable` to the client), and with `forbidden`
+   * for a room's mark whose reader is not a member (the other marks of its batch still count).
    */
-  mark(mark: ReadMark): Promise<boolean> {
-    return this.batcher.push(mark);
+  async mark(mark: ReadMark): Promise<boolean> {
+    const answer = await this.batcher.push(mark);
+    if (answer instanceof Error) throw answer;
+    return answer;
   }
 
   /** Resolves once every queued mark was answered (graceful shutdown). */
@@ -35,8 +41,10 @@ export class ReadMarksClient {
     return this.batcher.idle();
   }
 
-  private async store(marks: ReadMark[]): Promise<boolean[]> {
+  private async store(marks: ReadMark[]): Promise<(boolean | Error)[]> {
     const reply = await this.targets.run((base) => this.client.post<ReadMarksReply>(base, ROUTES.persistReadMarks, { marks }));
-    return reply.moved;
+    if (!reply.forbidden?.length) return reply.moved;
+    const refused = new Set(reply.forbidden);
+    return reply.moved.map((moved, i) => (refused.has(i) ? new ERR_FORBIDDEN(NOT_A_MEMBER) : moved));
   }
 }

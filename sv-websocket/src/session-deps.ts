@@ -15,16 +15,19 @@ import type { Presence } from './presence.ts';
 import type { PresenceWatch } from './presence-watch.ts';
 import type { UserRateLimits } from './rate-limiter.ts';
 import type { ReadMarksClient } from './read-marks-client.ts';
+import type { Rooms } from './rooms.ts';
 import type { TypingThrottle } from './typing-throttle.ts';
 
 /** Discovery entries of the node's connections. */
 export type SessionPresence = Pick<Presence, 'added' | 'removed'>;
 /** Delivery of accepted messages, and whether the node can take more. */
-export type SessionDelivery = Pick<Delivery, 'saturated' | 'pending' | 'prefetch' | 'deliver' | 'deliverEvent'>;
+export type SessionDelivery = Pick<Delivery, 'saturated' | 'pending' | 'prefetch' | 'prefetchMembers' | 'deliver' | 'deliverRoom' | 'deliverEvent'>;
 /** The node's watch lists: what each connection watches, and the presence frames it gets. */
 export type SessionWatches = Pick<PresenceWatch, 'replace' | 'release'>;
 /** Stored history and conversation lists. */
 export type SessionHistory = Pick<HistoryClient, 'history' | 'conversations'>;
+/** Rooms: their member lists (cached), and changes to them. */
+export type SessionRooms = Pick<Rooms, 'state' | 'create' | 'change'>;
 
 /** Typing and read receipts: the node's throttle of typing indicators, and where read marks are stored. */
 export interface SessionReceiptsDeps {
@@ -47,6 +50,8 @@ export interface SessionLimits {
   userRateLimitPerSec: number;
   userRateLimitBurst: number;
   logMaxWaitMs: number;
+  /** Rooms a user may create per minute on this node (a token bucket with as many saved up). */
+  roomCreatePerMinute: number;
 }
 
 export interface SessionDeps {
@@ -59,6 +64,7 @@ export interface SessionDeps {
   history: SessionHistory;
   watches: SessionWatches;
   receipts: SessionReceiptsDeps;
+  rooms: SessionRooms;
   metrics: Metrics;
   logger: Logger;
   /**
@@ -69,4 +75,6 @@ export interface SessionDeps {
   limits: SessionLimits;
   /** Per-user send buckets shared by the user's connections on this node (client-endpoint.ts makes one per node). */
   userLimits?: UserRateLimits;
+  /** Per-user room-creation buckets (client-endpoint.ts makes one per node). */
+  roomCreateLimits?: UserRateLimits;
 }

@@ -1,10 +1,11 @@
 /**
- * A connection's queries, `history` and `conversations`, answered from sv-persist through the
- * history client. They run one at a time per connection, so replies come in the order asked;
+ * A connection's queries, `history` (of a peer or a room) and `conversations`, answered from
+ * sv-persist through the history client. They run one at a time per connection, so replies come in the order asked;
  * past MAX_PENDING_QUERIES waiting, a query is refused `rate_limited`.
  */
-import { ERR_FORBIDDEN, ERR_RATE_LIMITED } from '@chat/shared/errors';
+import { ERR_RATE_LIMITED, errorAnswer } from '@chat/shared/errors';
 import type { ConversationsRequest, HistoryRequest } from '@chat/shared/protocol';
+import { roomAddress } from '@chat/shared/types';
 import type { SessionDeps, SessionUser } from './session-deps.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
@@ -32,12 +33,15 @@ export class SessionQueries {
   }
 
   private async answerHistory(frame: HistoryRequest): Promise<void> {
-    if (frame.with === undefined) return this.out.sendError(new ERR_FORBIDDEN('rooms are not enabled on this node'));
+    // A room's history is asked by its address; sv-persist refuses a non-member (`forbidden`).
+    const about = frame.room === undefined ? frame.with! : roomAddress(frame.room);
     try {
-      const page = await this.deps.history.history({ user: this.asker.user, with: frame.with, before: frame.before, after: frame.after, limit: frame.limit });
-      this.out.send({ type: 'history', with: frame.with, messages: page.messages, more: page.more });
+      const page = await this.deps.history.history({ user: this.asker.user, with: about, before: frame.before, after: frame.after, limit: frame.limit });
+      this.out.send(frame.room === undefined
+        ? { type: 'history', with: about, messages: page.messages, more: page.more }
+        : { type: 'history', room: frame.room, messages: page.messages, more: page.more });
     } catch (err) {
-      this.deps.failures.record('history failed', { err, connId: this.asker.connId, user: this.asker.user });
+      if (errorAnswer(err).fault !== 'request') this.deps.failures.record('history failed', { err, connId: this.asker.connId, user: this.asker.user });
       this.out.sendError(err);
     }
   }

@@ -8,15 +8,18 @@
  * - `read` moves the user's read mark in sv-persist (read-marks-client.ts); only when the mark
  *   moved does a `read` frame go to the peer's connections and the reader's other ones, with
  *   retries like a message's forward: the mark is stored, and `conversations` shows it anyway.
+ *   A room's mark is a member's only (checked against the node's member list, and by sv-persist),
+ *   and its `read` frame goes to the reader's other connections alone, not to the other members.
  */
-import { ERR_FORBIDDEN } from '@chat/shared/errors';
+import { ERR_FORBIDDEN, errorAnswer } from '@chat/shared/errors';
 import { readFrame, typingFrame, type ReadRequest, type TypingRequest } from '@chat/shared/protocol';
-import type { UserId } from '@chat/shared/types';
+import { roomAddress, type UserId } from '@chat/shared/types';
 import type { SendAdmission } from './send-admission.ts';
 import type { SessionDeps, SessionUser } from './session-deps.ts';
+import { NOT_A_MEMBER } from './rooms.ts';
 import type { FrameOutput } from './socket-writer.ts';
 
-export type ReceiptsDeps = Pick<SessionDeps, 'delivery' | 'receipts' | 'metrics' | 'failures'>;
+export type ReceiptsDeps = Pick<SessionDeps, 'delivery' | 'receipts' | 'metrics' | 'failures' | 'rooms'>;
 
 export class SessionReceipts {
   constructor(
@@ -42,18 +45,21 @@ export class SessionReceipts {
     const refused = this.admission.takeTokens();
     if (refused) return this.out.sendError(refused);
     const { user, connId } = this.self;
-    if (frame.with === undefined) return this.out.sendError(new ERR_FORBIDDEN('rooms are not enabled on this node'));
+    const peer = frame.room === undefined ? frame.with! : roomAddress(frame.room);
     let moved: boolean;
     try {
-      moved = await this.deps.receipts.marks.mark({ reader: user, peer: frame.with, seq: frame.seq });
+      if (frame.room !== undefined && !(await this.deps.rooms.state(frame.room))?.members.has(user)) {
+        return this.out.sendError(new ERR_FORBIDDEN(NOT_A_MEMBER));
+      }
+      moved = await this.deps.receipts.marks.mark({ reader: user, peer, seq: frame.seq });
     } catch (err) {
       this.deps.metrics.reads.inc({ outcome: 'failed' });
-      this.deps.failures.record('read mark not stored', { err, connId, user });
+      if (errorAnswer(err).fault !== 'request') this.deps.failures.record('read mark not stored', { err, connId, user });
       return this.out.sendError(err);
     }
     this.deps.metrics.reads.inc({ outcome: moved ? 'moved' : 'unchanged' });
     if (!moved) return;
-    const to: UserId[] = frame.with === user ? [user] : [frame.with, user];
-    await this.deps.delivery.deliverEvent({ event: readFrame(user, frame.with, frame.seq), to, originConn: connId }, true);
+    const to: UserId[] = frame.room !== undefined || peer === user ? [user] : [peer, user];
+    await this.deps.delivery.deliverEvent({ event: readFrame(user, peer, frame.seq), to, originConn: connId }, true);
   }
 }

@@ -20,6 +20,7 @@ export const connectChat: Connect = (spec, events) => {
   const conn: ClientConn = {
     get open() { return ws.readyState === WebSocket.OPEN; },
     send(to, cid, body) { ws.send(`{"type":"send","to":"${to}","cid":"${cid}","body":"${body}"}`); },
+    sendToRoom(room, cid, body) { ws.send(`{"type":"send","room":"${room}","cid":"${cid}","body":"${body}"}`); },
     watch(users) { ws.send(JSON.stringify({ type: 'watch', users })); },
     close() { ws.terminate(); },
   };

@@ -9,6 +9,8 @@ export interface ClientConn {
   readonly open: boolean;
   /** `body` and `to` are plain (no characters JSON would escape): the worker builds them. */
   send(to: string, cid: string, body: string): void;
+  /** Send to a room the user is a member of (docs/protocol.md, rooms); the chat protocol only. Plain `body` as for `send`. */
+  sendToRoom?(room: string, cid: string, body: string): void;
   /** Replace the watch list (docs/protocol.md `watch`); the chat protocol only. */
   watch?(users: string[]): void;
   close(): void;

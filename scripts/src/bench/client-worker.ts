@@ -10,8 +10,10 @@ import type { ClientConn } from './client-conn.ts';
 import { connectInLanes } from './connect-lanes.ts';
 import { connectSocketIo } from './client-socketio.ts';
 import { nowMs } from './clock.ts';
-import { encodeHist, newHist, recordMs, type Hist } from './hist.ts';
-import type { Counts, Final, InitMsg, ParentMsg, RunMsg, SecondStats, WorkerMsg } from './worker-protocol.ts';
+import { encodeHist, newHist, recordMs } from './hist.ts';
+import { benchBody, openLoop, parseBenchBody, scheduleOf } from './open-loop.ts';
+import { SecondsLog } from './seconds-log.ts';
+import type { Counts, Final, InitMsg, ParentMsg, RunMsg, WorkerMsg } from './worker-protocol.ts';
 
 let init: InitMsg;
 let run: RunMsg | undefined;
@@ -25,31 +27,12 @@ let answers = new Uint8Array(0);
 let recipients = new Int32Array(0);
 let received: Uint8Array[] = [];
 let samples: { id: string; sched: number }[] = [];
-const seconds = new Map<number, SecondStats & { hist: Hist }>();
+const seconds = new SecondsLog();
 let interval = 0;
 let firstSched = 0;
 let measureFrom = 0;
 
 const post = (m: WorkerMsg) => process.send!(m);
-
-function second(t: number): SecondStats & { hist: Hist } {
-  const sec = Math.floor((t - run!.startAt) / 1000);
-  let s = seconds.get(sec);
-  if (!s) seconds.set(sec, s = { sec, sent: 0, acked: 0, errors: 0, delivered: 0, deliverHist: '', hist: newHist() });
-  return s;
-}
-
-/** Seconds before `beforeSec` (all when undefined), encoded and forgotten. */
-function flushSeconds(beforeSec?: number): SecondStats[] {
-  const out: SecondStats[] = [];
-  for (const [sec, s] of seconds) {
-    if (beforeSec !== undefined && sec >= beforeSec) continue;
-    out.push({ sec, sent: s.sent, acked: s.acked, errors: s.errors, delivered: s.delivered, deliverHist: encodeHist(s.hist) });
-    s.hist.destroy();
-    seconds.delete(sec);
-  }
-  return out;
-}
 
 function onError(code: string, cid: string | undefined): void {
   errorCodes[code] = (errorCodes[code] ?? 0) + 1;
@@ -62,11 +45,11 @@ function onAnswer(cid: string, answer: 1 | 2, now: number, id?: string): void {
   answers[seq] = answer;
   if (answer === 2) {
     counts.errors++;
-    return void second(now).errors++;
+    return void seconds.at(run!.startAt, now).errors++;
   }
   counts.acked++;
   const sched = firstSched + seq * interval;
-  second(now).acked++;
+  seconds.at(run!.startAt, now).acked++;
   if (sched < measureFrom) return;
   recordMs(ackHist, now - sched);
   // The persistence lag leaves out the warm-up too, like every other percentile.
@@ -74,20 +57,14 @@ function onAnswer(cid: string, answer: 1 | 2, now: number, id?: string): void {
 }
 
 function onMessage(body: string, now: number): void {
-  // body: "<sched ms>|<worker>|<seq>|padding"
-  const a = body.indexOf('|');
-  const b = body.indexOf('|', a + 1);
-  const c = body.indexOf('|', b + 1);
-  const sched = Number(body.slice(0, a));
-  const src = Number(body.slice(a + 1, b));
-  const seq = Number(body.slice(b + 1, c));
+  const { due: sched, src, seq } = parseBenchBody(body);
   const map = received[src];
   if (!map || !(seq < map.length)) return void counts.unknown++;
   if (map[seq]! > 0) counts.duplicates++;
   else counts.delivered++;
   if (map[seq]! < 255) map[seq]!++;
   if (map[seq] !== 1) return;
-  const s = second(now);
+  const s = seconds.at(run!.startAt, now);
   s.delivered++;
   recordMs(s.hist, now - sched);
   if (sched >= measureFrom) recordMs(deliverHist, now - sched);
@@ -134,54 +111,43 @@ function pickRecipient(sender: number): number {
 
 function startSending(): void {
   const r = run!;
-  interval = 1000 / r.rate;
-  firstSched = r.startAt + r.offsetMs;
-  measureFrom = r.startAt + r.warmupMs;
-  const total = r.totals[init.worker]!;
+  const { total, pad, ...at } = scheduleOf(r, init.worker);
+  ({ first: firstSched, interval, measureFrom } = at);
   answers = new Uint8Array(total);
   recipients = new Int32Array(total);
   received = r.totals.map((n) => new Uint8Array(n));
   const own = init.hi - init.lo;
-  const pad = 'x'.repeat(Math.max(0, r.bodyBytes - 30));
-  let seq = 0;
-  const tick = () => {
-    const now = nowMs();
-    while (seq < total && firstSched + seq * interval <= now) {
-      const sched = firstSched + seq * interval;
-      const k = Math.floor(Math.random() * own);
-      const sender = init.lo + k;
-      const to = pickRecipient(sender);
-      recipients[seq] = to;
-      const conn = conns[k];
-      counts.sent++;
-      second(sched).sent++;
-      if (conn?.open) {
-        conn.send(`${init.userPrefix}${to}`, `${init.worker}.${seq}`, `${sched.toFixed(3)}|${init.worker}|${seq}|${pad}`);
-      } else {
-        answers[seq] = 2;
-        counts.errors++;
-        second(sched).errors++;
-        errorCodes.not_connected = (errorCodes.not_connected ?? 0) + 1;
-      }
-      seq++;
+  openLoop(firstSched, interval, total, 1, (seq, sched) => {
+    const k = Math.floor(Math.random() * own);
+    const sender = init.lo + k;
+    const to = pickRecipient(sender);
+    recipients[seq] = to;
+    const conn = conns[k];
+    counts.sent++;
+    seconds.at(r.startAt, sched).sent++;
+    if (conn?.open) {
+      conn.send(`${init.userPrefix}${to}`, `${init.worker}.${seq}`, benchBody(sched, init.worker, seq, pad));
+    } else {
+      answers[seq] = 2;
+      counts.errors++;
+      seconds.at(r.startAt, sched).errors++;
+      errorCodes.not_connected = (errorCodes.not_connected ?? 0) + 1;
     }
-    if (seq < total) setTimeout(tick, Math.max(0, Math.min(1, firstSched + seq * interval - nowMs())));
-  };
-  setTimeout(tick, Math.max(0, firstSched - nowMs()));
+  });
 }
 
 function final(): Final {
   return {
     type: 'final', counts, errorCodes,
     ackHist: encodeHist(ackHist), deliverHist: encodeHist(deliverHist),
-    answers, recipients, received, offline: [...offline], seconds: run ? flushSeconds() : [],
+    answers, recipients, received, offline: [...offline], seconds: run ? seconds.take() : [],
   };
 }
 
 const ticker = setInterval(() => {
   if (!run) return;
   const current = Math.floor((nowMs() - run.startAt) / 1000);
-  post({ type: 'tick', counts, seconds: flushSeconds(current), samples });
+  post({ type: 'tick', counts, seconds: seconds.take(current), samples });
   samples = [];
 }, 500);
 // Sampled ids go out every 50 ms so the lag sampler's clock starts soon after the ack.

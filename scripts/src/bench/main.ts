@@ -18,6 +18,8 @@ import { runPresence, type PresenceOptions } from './presence-load.ts';
 import { presenceTable } from './presence-report.ts';
 import { startSocketIo } from './peer-socketio.ts';
 import { markdownTable, svgChart } from './report.ts';
+import { runRoomPhase } from './room-load.ts';
+import { roomTable } from './room-report.ts';
 import { soakTables, soakVerdict } from './soak-report.ts';
 import type { RunResult } from './results.ts';
 import { externalTarget, startMesh, startRelay, type Target } from './targets.ts';
@@ -36,6 +38,8 @@ const SCENARIOS: Record<string, { nodes: number; conns: number; rate: number; cr
   persist: { nodes: 0, conns: 0, rate: 0, cross: 0, duration: 0 },
   soak: { nodes: 2, conns: 1000, rate: 1000, cross: 1, duration: 600, sampleS: 10, soak: true },
   presence: { nodes: 2, conns: 20_000, rate: 200, cross: 0, duration: 30 },
+  // Phases of --members and --rate taken in pairs: a room of 1,000 at 10 msgs/s, then of 10,000 at 1.
+  room: { nodes: 2, conns: 0, rate: 0, cross: 0, duration: 15 },
 };
 
 const { values: a } = parseArgs({
@@ -47,12 +51,13 @@ const { values: a } = parseArgs({
     direct: { type: 'boolean', default: false }, messages: { type: 'string' }, 'lag-sample': { type: 'string' },
     out: { type: 'string' }, quiet: { type: 'boolean', default: false }, label: { type: 'string' },
     'sample-interval': { type: 'string' }, 'slope-limit': { type: 'string' }, 'slope-window': { type: 'string' },
+    members: { type: 'string' },
   },
   strict: true,
 });
 
 function usage(msg: string): never {
-  process.stderr.write(`${msg}\nusage: npm run bench -- --scenario ${Object.keys(SCENARIOS).join('|')} [--nodes N] [--conns N] [--rate MSGS_PER_S] [--duration S] [--cross 0..1] [--peer ${Object.keys(PEERS).join('|')}] [--baseline] [--kafka] [--target URL,URL] [--sample-interval S] [--slope-limit MB_PER_MIN] [--slope-window MIN] (see docs/benchmarks.md)\n`);
+  process.stderr.write(`${msg}\nusage: npm run bench -- --scenario ${Object.keys(SCENARIOS).join('|')} [--nodes N] [--conns N] [--rate MSGS_PER_S] [--duration S] [--cross 0..1] [--members N,N (room)] [--peer ${Object.keys(PEERS).join('|')}] [--baseline] [--kafka] [--target URL,URL] [--sample-interval S] [--slope-limit MB_PER_MIN] [--slope-window MIN] (see docs/benchmarks.md)\n`);
   process.exit(2);
 }
 
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
     return;
   }
   if (scenario === 'presence') return void await presence();
+  if (scenario === 'room') return void await rooms();
   const results: RunResult[] = [];
   const kafka = a.kafka || Boolean(process.env.KAFKA_BROKERS);
   results.push(await withTarget(() => (a.target
@@ -143,6 +149,32 @@ async function presence(): Promise<void> {
   const title = `presence: ${target.wsUrls.length} nodes, ${conns.toLocaleString('en-US')} connections watching ${o.watchCount} each, ${o.rate} closes/s (each reopened after ${o.offlineMs / 1000} s)`;
   writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine: machineInfo(), startedAt: stamp, nodes, options: o, result }, null, 2)}\n`);
   process.stdout.write(`\n${title}\n\n${presenceTable(result)}\n\nresults: ${base}.json\n`);
+}
+
+/** The room phases (--members and --rate, comma lists taken in pairs) on one mesh, one after the other. */
+async function rooms(): Promise<void> {
+  const list = (v: string | undefined, d: string) => (v ?? d).split(',').map(Number);
+  const members = list(a.members, '1000,10000');
+  const rates = list(a.rate, '10,1');
+  if (members.length !== rates.length) usage('--members and --rate take as many values each (one pair per room phase)');
+  if (!members.every((m) => Number.isInteger(m) && m >= 2) || !rates.every((r) => r > 0)) usage('--members takes whole numbers of at least 2, --rate numbers above 0');
+  if (!(load.durationS > 0)) usage('--duration must be above 0');
+  if (!a.target && !(Number.isInteger(nodes) && nodes >= 1)) usage(`--nodes must be a whole number above 0, not ${a.nodes}`);
+  const target = await (a.target ? Promise.resolve(externalTarget(a.target.split(','), undefined)) : startMesh({ nodes, kafka: a.kafka || Boolean(process.env.KAFKA_BROKERS) }));
+  const results = [];
+  try {
+    for (const [k, m] of members.entries()) {
+      results.push(await runRoomPhase(target, {
+        members: m, rate: rates[k]!, durationS: load.durationS, warmupS: load.warmupS, graceS: load.graceS,
+        workers: num(a.workers, Math.max(2, Math.ceil(m / 5000))), addresses: load.addresses, connectConcurrency: load.connectConcurrency, bodyBytes: load.bodyBytes,
+      }, progress));
+    }
+  } finally {
+    await target.stop();
+  }
+  const title = `room: ${target.wsUrls.length} nodes, ${members.map((m, k) => `${m.toLocaleString('en-US')} members at ${rates[k]} msgs/s`).join(', then ')}`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ scenario, command, machine: machineInfo(), startedAt: stamp, nodes: target.wsUrls.length, results }, null, 2)}\n`);
+  process.stdout.write(`\n${title}\n\n${roomTable(results)}\n\nresults: ${base}.json\n`);
 }
 
 function drainTable(d: Awaited<ReturnType<typeof runDrain>>): string {

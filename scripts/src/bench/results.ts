@@ -138,7 +138,17 @@ export function analyze(i: AnalyzeInput): RunResult {
   result.sendToAck = summarize(ack);
   result.sendToDeliver = summarize(dlv);
   result.persistLag = i.lag;
-  result.timeline = i.seconds.sort((a, b) => a[0] - b[0]).filter(([sec]) => sec >= 0).map(([sec, list]) => {
+  result.timeline = timelineOf(i.seconds);
+  result.errorsInWarmup = result.timeline.filter((t) => t.sec < i.o.warmupS).reduce((a, t) => a + t.errors, 0);
+  result.deliveredPerSec = deliveredPerSec(result.timeline, i.o.warmupS, i.o.durationS);
+  const serviceCpu = Object.entries(procs).filter(([n]) => !n.startsWith('client-')).reduce((a, [, p]) => a + p.cpuSec, 0);
+  if (result.counts.delivered > 0) result.cpuPerMessageUs = Math.round((serviceCpu / result.counts.delivered) * 1e6);
+  return result;
+}
+
+/** The workers' seconds merged, in order from the first scheduled send: sends, errors, deliveries and their p99. */
+export function timelineOf(seconds: [number, SecondStats[]][]): RunResult['timeline'] {
+  return seconds.sort((a, b) => a[0] - b[0]).filter(([sec]) => sec >= 0).map(([sec, list]) => {
     const h = newHist();
     for (const s of list) addEncoded(h, s.deliverHist);
     const p99 = summarize(h).p99;
@@ -146,13 +156,12 @@ export function analyze(i: AnalyzeInput): RunResult {
     const sum = (k: 'sent' | 'errors' | 'delivered') => list.reduce((a, s) => a + s[k], 0);
     return { sec, sent: sum('sent'), errors: sum('errors'), delivered: sum('delivered'), p99Ms: p99 };
   });
-  result.errorsInWarmup = result.timeline.filter((t) => t.sec < i.o.warmupS).reduce((a, t) => a + t.errors, 0);
-  // Delivered per second over the measured part of the send window (after warm-up).
-  const measured = result.timeline.filter((t) => t.sec >= i.o.warmupS && t.sec < i.o.durationS);
-  result.deliveredPerSec = measured.length ? Math.round(measured.reduce((a, t) => a + t.delivered, 0) / measured.length) : 0;
-  const serviceCpu = Object.entries(procs).filter(([n]) => !n.startsWith('client-')).reduce((a, [, p]) => a + p.cpuSec, 0);
-  if (result.counts.delivered > 0) result.cpuPerMessageUs = Math.round((serviceCpu / result.counts.delivered) * 1e6);
-  return result;
+}
+
+/** Delivered per second over the measured part of the send window (after the warm-up). */
+export function deliveredPerSec(timeline: RunResult['timeline'], warmupS: number, durationS: number): number {
+  const measured = timeline.filter((t) => t.sec >= warmupS && t.sec < durationS);
+  return measured.length ? Math.round(measured.reduce((a, t) => a + t.delivered, 0) / measured.length) : 0;
 }
 
 export function round(v: number, digits: number): number {

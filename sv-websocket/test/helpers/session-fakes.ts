@@ -6,14 +6,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
-import { ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
+import { ERR_FORBIDDEN, ERR_STORE_UNAVAILABLE } from '@chat/shared/errors';
 import { FailureLog } from '@chat/shared/failure-log';
 import type { MessageLog } from '@chat/shared/message-log';
 import { recordingLogger } from '@chat/shared/testing/recording-logger';
 import type { ConversationItem, HistoryPage, ServerFrame } from '@chat/shared/protocol';
 import type { ConnEntry } from '@chat/shared/registry';
-import type { DeliverEvent, ReadMark } from '@chat/shared/internal-api';
-import type { Accepted, ConnId, Message, NewMessage } from '@chat/shared/types';
+import type { DeliverEvent, ReadMark, RoomChangeRequest, RoomCreateRequest, RoomState } from '@chat/shared/internal-api';
+import type { Accepted, ConnId, Message, NewMessage, UserId } from '@chat/shared/types';
 import { createAuthenticator } from '../../src/auth.ts';
 import { ClientSession } from '../../src/client-session.ts';
 import type { ClientWebSocket, CorkableStream } from '../../src/client-websocket.ts';
@@ -21,7 +21,11 @@ import { LocalConnections } from '../../src/local-connections.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { PresenceWatch } from '../../src/presence-watch.ts';
 import { UserRateLimits } from '../../src/rate-limiter.ts';
-import type { SessionDeps, SessionDelivery, SessionHistory, SessionLimits, SessionPresence, SessionReceiptsDeps } from '../../src/session-deps.ts';
+import type { CachedRoom } from '../../src/room-members.ts';
+import type { RoomChange } from '../../src/rooms.ts';
+import type {
+  SessionDeps, SessionDelivery, SessionHistory, SessionLimits, SessionPresence, SessionReceiptsDeps, SessionRooms,
+} from '../../src/session-deps.ts';
 import { TypingThrottle } from '../../src/typing-throttle.ts';
 
 /** A promise the test settles by hand. */
@@ -139,6 +143,17 @@ export class FakeDelivery implements SessionDelivery {
     this.delivered.push({ message, originConn });
   }
 
+  readonly prefetchedMembers: (readonly UserId[])[] = [];
+  readonly deliveredToRooms: { message: Message; members: readonly UserId[]; originConn: ConnId | undefined }[] = [];
+
+  prefetchMembers(members: readonly UserId[]): void {
+    this.prefetchedMembers.push(members);
+  }
+
+  async deliverRoom(message: Message, members: readonly UserId[], originConn?: ConnId): Promise<void> {
+    this.deliveredToRooms.push({ message, members, originConn });
+  }
+
   readonly events: { event: DeliverEvent; retry: boolean }[] = [];
 
   async deliverEvent(event: DeliverEvent, retry: boolean): Promise<void> {
@@ -179,9 +194,64 @@ export class FakeHistory implements SessionHistory {
   }
 }
 
+/**
+ * Rooms kept in memory under sv-persist's rules (owner-only add and remove, join to a public room,
+ * leave by a member), each change bumping the version; `down` makes every call fail, `hold()`
+ * keeps the next member list pending.
+ */
+export class FakeRooms implements SessionRooms {
+  readonly rooms = new Map<string, RoomState>();
+  down = false;
+  private made = 0;
+  private holding: Deferred<void> | undefined;
+
+  /** Keep the next `state` pending (a member list being fetched) until the test releases it. */
+  hold(): Deferred<void> {
+    return (this.holding = new Deferred<void>());
+  }
+
+  async state(room: string): Promise<CachedRoom | undefined> {
+    const held = this.holding;
+    this.holding = undefined;
+    if (held) await held.promise;
+    this.check();
+    const state = this.rooms.get(room);
+    return state && { state, members: new Set(state.members) };
+  }
+
+  async create(req: RoomCreateRequest): Promise<RoomState> {
+    this.check();
+    const room: RoomState = { room: `r${++this.made}`, title: req.title, owner: req.owner, public: req.public, members: [...new Set([req.owner, ...req.members])], version: 1 };
+    this.rooms.set(room.room, room);
+    return room;
+  }
+
+  async change(req: RoomChangeRequest): Promise<RoomChange> {
+    this.check();
+    const room = this.rooms.get(req.room);
+    const member = room?.members.includes(req.by) ?? false;
+    const owner = room?.owner === req.by && member;
+    if (!room || ((req.op === 'add' || req.op === 'remove') && !owner) || (req.op === 'join' && !room.public) || (req.op === 'leave' && !member)) {
+      throw new ERR_FORBIDDEN('not allowed');
+    }
+    const add = req.op === 'add' ? req.users : req.op === 'join' ? [req.by] : [];
+    const gone = req.op === 'remove' ? req.users : req.op === 'leave' ? [req.by] : [];
+    const removed = room.members.filter((u) => gone.includes(u));
+    const members = [...room.members.filter((u) => !gone.includes(u)), ...add.filter((u) => !room.members.includes(u))];
+    const changed = members.length !== room.members.length || removed.length > 0;
+    const after = changed ? { ...room, members, version: room.version + 1 } : room;
+    this.rooms.set(room.room, after);
+    return { room: after, removed, changed };
+  }
+
+  private check(): void {
+    if (this.down) throw new ERR_STORE_UNAVAILABLE('the database is down');
+  }
+}
+
 export const TEST_LIMITS: SessionLimits = {
   maxBody: 4000, helloTimeoutMs: 60_000, rateLimitPerSec: 1000, rateLimitBurst: 1000, maxBufferedBytes: 64 * 1024,
-  userRateLimitPerSec: 1000, userRateLimitBurst: 1000, logMaxWaitMs: 1000,
+  userRateLimitPerSec: 1000, userRateLimitBurst: 1000, logMaxWaitMs: 1000, roomCreatePerMinute: 10,
 };
 
 /** The parts one or more sessions share, as a node's sessions do. */
@@ -194,13 +264,14 @@ export class FakeNode {
   /** The real watch lists, with no feed: a state reaches them only when a test calls `received`. */
   readonly watches = new PresenceWatch();
   readonly marks = new FakeReadMarks();
+  readonly rooms = new FakeRooms();
   /** The node's typing throttle, on a clock the test moves. */
   clock = 0;
   readonly typing = new TypingThrottle({ now: () => this.clock });
   readonly metrics: Metrics = createMetrics({
     local: () => 0, forwarded: () => 0, cacheHits: () => 0, cacheMisses: () => 0, cacheInvalidations: () => 0,
     forwardPeers: () => 0, deliveriesPending: () => 0, logBacklogMs: () => 0,
-    forwardsFailed: () => 0, forwardsHeld: () => 0, forwardPeersDown: () => 0, retriesParked: () => 0,
+    forwardsFailed: () => 0, forwardsHeld: () => 0, forwardPeersDown: () => 0, forwardRequests: () => 0, retriesParked: () => 0,
     retriesDropped: () => ({ full: 0, expired: 0, shutdown: 0 }),
   });
   readonly logged = recordingLogger();
@@ -211,8 +282,10 @@ export class FakeNode {
     const all = { ...TEST_LIMITS, ...limits };
     this.deps = {
       nodeId: 'node-1', auth: createAuthenticator('dev', undefined), local: this.local, presence: this.presence, log: this.log,
-      delivery: this.delivery, history: this.history, watches: this.watches, receipts: { typing: this.typing, marks: this.marks }, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
+      delivery: this.delivery, history: this.history, watches: this.watches, receipts: { typing: this.typing, marks: this.marks },
+      rooms: this.rooms, metrics: this.metrics, logger: this.logged.logger, failures: this.failures, limits: all,
       userLimits: new UserRateLimits(all.userRateLimitPerSec, all.userRateLimitBurst),
+      roomCreateLimits: new UserRateLimits(all.roomCreatePerMinute / 60, all.roomCreatePerMinute, () => this.clock),
     };
   }
 

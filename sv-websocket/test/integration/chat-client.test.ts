@@ -4,30 +4,19 @@
  * log is frozen, the bounded send queue, and refused credentials.
  */
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { ChatClient, ChatError } from '@chat/shared/client/chat-client.js';
-import type { Ack, WireMessage } from '@chat/shared/protocol';
+import type { Ack } from '@chat/shared/protocol';
 import { startMesh, uniqueUser, type Mesh } from '../helpers/mesh.ts';
 import { expectStoredExactlyOnce, type AckedMessage } from '../helpers/stored.ts';
 import { eventually } from '@chat/shared/testing/eventually';
 import { metricValue } from '../helpers/faults.ts';
 import { wholeConversation } from '../helpers/recording-client.ts';
+import { recorded, type ChatClientOptions } from '../helpers/library-client.ts';
 
 const JWT_SECRET = 'jwt-secret-for-tests-0123456789-abcdef';
 
-type Options = ConstructorParameters<typeof ChatClient>[0];
-
-/** A ChatClient and everything it reported. */
-function recorded(opts: Options) {
-  const client = new ChatClient({ WebSocket, backoffBaseMs: 50, backoffCapMs: 500, ...opts });
-  const events = { messages: [] as WireMessage[], acks: [] as Ack[], states: [] as { state: string; node?: string; code?: number }[], errors: [] as { code: string; cid?: string; retrying?: boolean }[] };
-  client.on('message', (m) => events.messages.push(m));
-  client.on('ack', (a) => events.acks.push(a));
-  client.on('state', (s) => events.states.push(s));
-  client.on('error', (e) => events.errors.push(e));
-  return { client, ...events };
-}
+type Options = ChatClientOptions;
 
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
 

@@ -172,6 +172,50 @@ describe('the /client test page in a browser', function () {
     assert.deepEqual(await bodies(fresh), sent);
   });
 
+  it('creates a room, talks in it with senders\' names, and lets the owner remove a member and a member leave', async () => {
+    const [a, b, c] = [uniqueUser('alice'), uniqueUser('bob'), uniqueUser('carol')];
+    const [alice, bob, carol] = [await openPage(0, a), await openPage(1, b), await openPage(1, c)];
+    await alice.click('.new-room summary');
+    await alice.fill('#room-title', 'Team <i>plans</i>');
+    await alice.fill('#room-members', `${b}, ${c}`);
+    await alice.click('#room-create');
+    await alice.waitForSelector('#room-panel:not([hidden])');
+    assert.equal(await alice.textContent('#chat-peer'), '# Team <i>plans</i>', 'the title is text');
+    await alice.waitForFunction(() => /^3 members: /.test(document.getElementById('room-member-list')!.textContent ?? ''));
+    assert.match((await alice.textContent('#room-member-list'))!, new RegExp(`${a} \\(owner\\)`));
+    assert.equal(await alice.isVisible('#room-owner-tools'), true);
+
+    const roomLi = 'li.conv.room[data-peer^="#"]';
+    await bob.waitForSelector(roomLi);
+    await bob.click(roomLi);
+    await bob.waitForSelector('#room-panel:not([hidden])');
+    await bob.waitForFunction(() => /^3 members/.test(document.getElementById('room-member-list')!.textContent ?? ''));
+    assert.equal(await bob.isVisible('#room-owner-tools'), false, 'only the owner adds and removes');
+
+    await alice.fill('#text', 'hi team');
+    await alice.press('#text', 'Enter');
+    await bob.waitForSelector('#messages li.theirs');
+    assert.deepEqual([await bob.textContent('#messages li.theirs .from'), await bob.textContent('#messages li.theirs .body')], [a, 'hi team']);
+    await carol.waitForSelector(`${roomLi} .badge`);
+    assert.equal(await carol.textContent(`${roomLi} .badge`), '1');
+    assert.equal(await carol.textContent(`${roomLi} .name`), '# Team <i>plans</i>');
+    await bob.fill('#text', 'hello');
+    await bob.press('#text', 'Enter');
+    await alice.waitForSelector('#messages li.theirs');
+    assert.equal(await alice.textContent('#messages li.theirs .from'), b);
+    assert.equal(await alice.textContent('#messages li.own .from'), '', 'no name on one\'s own');
+    await shot(alice, 'room');
+
+    await alice.fill('#room-users', c);
+    await alice.click('#room-remove');
+    await carol.waitForSelector(roomLi, { state: 'detached' });
+    await alice.waitForFunction(() => /^2 members/.test(document.getElementById('room-member-list')!.textContent ?? ''));
+    await bob.click('#room-leave');
+    await bob.waitForSelector('#room-panel', { state: 'hidden' });
+    assert.equal(await bob.$(roomLi), null, 'the room left the list of the one who left');
+    await alice.waitForFunction(() => /^1 member: /.test(document.getElementById('room-member-list')!.textContent ?? ''));
+  });
+
   it('reconnects when its node comes back, sends what was typed meanwhile and shows what it missed', async () => {
     const [a, b] = [uniqueUser('alice'), uniqueUser('bob')];
     const alice = await openPage(0, a, b);

@@ -95,6 +95,15 @@ describe('security: startup configuration', () => {
     assert.throws(() => loadConfig({ USER_RATE_LIMIT_PER_SEC: '0' }, []), /USER_RATE_LIMIT_PER_SEC/);
   });
 
+  it('takes the room settings, with their defaults, and refuses a room cache or creation budget below 1', () => {
+    const d = loadConfig({}, []);
+    assert.deepEqual([d.roomCacheMax, d.roomCreatePerMinute], [10_000, 10]);
+    const c = loadConfig({}, ['--room-cache-max', '50', '--room-create-per-minute', '3']);
+    assert.deepEqual([c.roomCacheMax, c.roomCreatePerMinute], [50, 3]);
+    assert.throws(() => loadConfig({ ROOM_CACHE_MAX: '0' }, []), /ROOM_CACHE_MAX/);
+    assert.throws(() => loadConfig({ ROOM_CREATE_PER_MINUTE: 'ten' }, []), /ROOM_CREATE_PER_MINUTE/);
+  });
+
   it('the node process exits 1 with the reason when started with dev auth in production', async function () {
     this.timeout(20_000);
     const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));

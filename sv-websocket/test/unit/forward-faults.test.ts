@@ -7,12 +7,13 @@ import { InternalClient } from '@chat/shared/internal-client';
 import { createLogger } from '@chat/shared/logger';
 import { eventually } from '@chat/shared/testing/eventually';
 import { freePort } from '@chat/shared/free-port';
-import type { Message, NodeInfo, UserId } from '@chat/shared/types';
+import type { Message, NodeInfo } from '@chat/shared/types';
 import { MemoryRegistry } from '../../../sv-discover/src/registry-memory.ts';
 import { Delivery } from '../../src/delivery.ts';
-import { Forwarder, type DeliverItem, type ForwardResult } from '../../src/forwarder.ts';
+import { Forwarder, type DeliverItem } from '../../src/forwarder.ts';
 import { LocalConnections } from '../../src/local-connections.ts';
 import { LookupCache } from '../../src/lookup-cache.ts';
+import { recordingForwarder, registryWith } from '../helpers/delivery-fakes.ts';
 
 const silent = createLogger({ service: 'test', level: 'silent' });
 const SECRET = 'x'.repeat(20);
@@ -41,27 +42,6 @@ describe('Forwarder: a peer that does not answer', () => {
     }
   });
 });
-
-/** A forwarder in place of the network: records what it is asked, answers as `answer` says. */
-function recordingForwarder(answer: (node: NodeInfo) => ForwardResult) {
-  const sent: { node: string; id: string; users: UserId[] }[] = [];
-  const forwarder = {
-    forward: async (node: NodeInfo, item: DeliverItem, users: UserId[]) => {
-      sent.push({ node: node.nodeId, id: item.message.id, users });
-      return answer(node);
-    },
-  } as unknown as Forwarder;
-  return { sent, forwarder };
-}
-
-async function registryWith(placements: [user: string, node: string][]): Promise<MemoryRegistry> {
-  const registry = new MemoryRegistry({ sweepIntervalMs: 0 });
-  for (const [user, node] of placements) {
-    await registry.renewLease({ nodeId: node, url: `http://127.0.0.1:1/${node}` }, 60_000);
-    await registry.updateEntries(node, [{ user, connId: `${user}@${node}` }], []);
-  }
-  return registry;
-}
 
 describe('Delivery: retries of remote deliveries that failed', () => {
   it('parks a delivery whose lookup failed and delivers it once discovery answers, without counting it as pending', async () => {
