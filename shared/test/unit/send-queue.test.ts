@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { SendQueue } from '../../client/send-queue.js';
 import { eventually } from '@chat/shared/testing/eventually';
 
-type Frame = { type: 'send'; to: string; body: string; cid: string };
+type Frame = { type: 'send'; body: string; cid: string } & ({ to: string } | { room: string });
 const ack = (cid: string) => ({ type: 'ack' as const, cid, id: `id-${cid}`, seq: 1, ts: 1 });
 
 function queue(opts: { baseMs: number; capMs: number }) {
@@ -18,8 +18,8 @@ function queue(opts: { baseMs: number; capMs: number }) {
 describe('client library: the send queue', () => {
   it('writes each send at once and again, in order, after a reconnect until acked', async () => {
     const { q, written } = queue({ baseMs: 10, capMs: 100 });
-    const first = q.add('bob', 'one', 'c1');
-    void q.add('bob', 'two', 'c2');
+    const first = q.add({ to: 'bob' }, 'one', 'c1');
+    void q.add({ to: 'bob' }, 'two', 'c2');
     assert.deepEqual(written, ['c1', 'c2']);
     assert.equal(q.acked(ack('c1')), true);
     assert.equal((await first).id, 'id-c1');
@@ -35,8 +35,8 @@ describe('client library: the send queue', () => {
     Math.random = () => 0.99;
     try {
       const { q, written } = queue({ baseMs: 10, capMs: 3_600_000 });
-      const late = q.add('bob', 'late', 'late');
-      const other = q.add('bob', 'other', 'other');
+      const late = q.add({ to: 'bob' }, 'late', 'late');
+      const other = q.add({ to: 'bob' }, 'other', 'other');
       // Seven refusals in a row, each retried after its pause (10, 20, … 640 ms): the next pause is 1.28 s.
       for (let round = 1; round <= 7; round++) {
         q.refused('late', 'unavailable', 'busy');
@@ -61,8 +61,8 @@ describe('client library: the send queue', () => {
 
   it('rejects a send refused for good, and keeps the others', async () => {
     const { q } = queue({ baseMs: 10, capMs: 100 });
-    const bad = q.add('bob', 'x', 'bad');
-    void q.add('bob', 'y', 'good');
+    const bad = q.add({ to: 'bob' }, 'x', 'bad');
+    void q.add({ to: 'bob' }, 'y', 'good');
     assert.equal(q.refused('bad', 'bad_request', 'nope'), false);
     await assert.rejects(bad, /refused: nope/);
     assert.equal(q.size, 1);
