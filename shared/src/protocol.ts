@@ -1,58 +1,20 @@
 /**
  * The public wire contract (docs/protocol.md): the only definition of its frames, of the history
  * paging rules and of how a message appears on the wire. Services and tests import these types,
- * `parseClientFrame` and the frame builders below; nobody redeclares a frame.
+ * `parseClientFrame`, the fields and limits (protocol-fields.ts) and the frame builders
+ * (frame-builders.ts), all from here; nobody redeclares a frame.
  */
 import { z } from 'zod';
-import { clientErrorMessage, ERR_BAD_FRAME, ERR_TOO_LARGE, errorAnswer } from './errors.ts';
-import { roomOf } from './types.ts';
+import { ERR_BAD_FRAME, ERR_TOO_LARGE } from './errors.ts';
+import {
+  bodySchema, cidSchema, DEFAULT_MAX_BODY, historyPaging, limitSchema, MAX_ROOM_TITLE, MAX_ROOM_USERS_PER_FRAME, MAX_WATCH_USERS,
+  noNul, oneWay, roomIdSchema, seqSchema, userIdSchema,
+} from './protocol-fields.ts';
 
-export const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-export const MAX_CID_LENGTH = 64;
-export const HISTORY_MAX_LIMIT = 200;
-export const HISTORY_DEFAULT_LIMIT = 50;
-/** The default of the configurable body limit, in characters. */
-export const DEFAULT_MAX_BODY = 4000;
-/** Most users one connection may watch (`watch`). */
-export const MAX_WATCH_USERS = 500;
+export * from './protocol-fields.ts';
+export * from './frame-builders.ts';
 
 export type WireErrorCode = 'bad_request' | 'unauthorized' | 'forbidden' | 'too_large' | 'rate_limited' | 'unavailable';
-
-/** Room ids are made by the server (UUIDv7); a client only ever repeats one it was given. */
-export const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
-export const MAX_ROOM_TITLE = 200;
-/** Most users one `room_create`, `room_add` or `room_remove` frame may list (a room grows past it over several frames). */
-export const MAX_ROOM_USERS_PER_FRAME = 1000;
-/** The default of MAX_ROOM_MEMBERS, the most members a room may have. */
-export const DEFAULT_MAX_ROOM_MEMBERS = 10_000;
-
-export const userIdSchema = z.string().regex(USER_ID, 'user ids match ^[A-Za-z0-9_.-]{1,64}$');
-/** Postgres text cannot hold U+0000, so no stored string may carry one. */
-const noNul = (s: string) => !s.includes('\u0000');
-export const roomIdSchema = z.string().regex(ROOM_ID, 'room ids match ^[A-Za-z0-9_-]{1,64}$');
-export const cidSchema = z.string().min(1).max(MAX_CID_LENGTH).refine(noNul, 'must not contain NUL characters');
-export const bodySchema = z.string().min(1, 'body must not be empty').refine(noNul, 'must not contain NUL characters');
-export const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-export const limitSchema = z.number().int().min(1).max(HISTORY_MAX_LIMIT);
-/** The same two rules for a query-string value (the HTTP APIs): text, coerced, then checked alike. */
-const seqParam = z.coerce.number().pipe(seqSchema);
-export const limitParam = z.coerce.number().pipe(limitSchema);
-
-/** The paging fields of a history request: in a `history` frame (JSON numbers), in a query string (text). */
-const historyPaging = { before: seqSchema.optional(), after: seqSchema.optional(), limit: limitSchema.optional() };
-const historyPagingText = { before: seqParam.optional(), after: seqParam.optional(), limit: limitParam.optional() };
-
-/** History's one rule across fields: a page is read one way, older than `before` or newer than `after`. */
-function oneWay<S extends z.ZodType<{ before?: number | undefined; after?: number | undefined }>>(schema: S): S {
-  return schema.refine((q) => q.before === undefined || q.after === undefined, 'history takes before or after, not both');
-}
-
-/**
- * History paging in a query string, under the same rules as the `history` frame: the public HTTP
- * API and sv-persist's internal route extend it (`safeExtend`, which keeps the rule) with who asks
- * about whom.
- */
-export const historyPagingParams = oneWay(z.object(historyPagingText));
 
 const helloSchema = z.object({
   type: z.literal('hello'),
@@ -243,69 +205,4 @@ export function parseClientFrame(raw: string, maxBody = DEFAULT_MAX_BODY): Clien
     throw new ERR_TOO_LARGE(`body is over ${maxBody} characters`);
   }
   return frame;
-}
-
-/*
- * The builders of every message and ack on the wire. A message's fields go in one order
- * everywhere (id, seq, cid, from, to, body, ts), so the same message always encodes the same.
- */
-
-/** A stored message as `history` and `conversations` replies carry it: a room's with `room`, not `to`. */
-export function toWireMessage(m: InternalMessage): WireMessage {
-  const room = roomOf(m.to);
-  return room === undefined
-    ? { id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts }
-    : { id: m.id, seq: m.seq, cid: m.cid, from: m.from, room, body: m.body, ts: m.ts };
-}
-
-/**
- * The encoded `message` frame of a delivered message, built in one object (no spread of a
- * `toWireMessage` copy): it runs once per delivery, and one encoding serves every socket.
- */
-export function encodeMessageFrame(m: InternalMessage): string {
-  const room = roomOf(m.to);
-  const frame: MessageFrame = room === undefined
-    ? { type: 'message', id: m.id, seq: m.seq, cid: m.cid, from: m.from, to: m.to, body: m.body, ts: m.ts }
-    : { type: 'message', id: m.id, seq: m.seq, cid: m.cid, from: m.from, room, body: m.body, ts: m.ts };
-  return JSON.stringify(frame);
-}
-
-/** The `room` frame of a room's state; `cid` only for the creator's answer to `room_create`. */
-export function roomFrame(r: WireRoom, cid?: string): RoomFrame {
-  const frame: RoomFrame = { type: 'room', room: r.room, title: r.title, owner: r.owner, public: r.public, members: r.members };
-  if (cid !== undefined) frame.cid = cid;
-  return frame;
-}
-
-/** The encoded `presence` frame of a user's state: encoded once for every connection watching them. */
-export function encodePresenceFrame(p: WirePresence): string {
-  const frame: PresenceFrame = { type: 'presence', user: p.user, online: p.online, last_seen: p.last_seen };
-  return JSON.stringify(frame);
-}
-
-/** The `ack` of an accepted `send`: its `cid`, and the id, seq and ts the log gave the message. */
-export function ackFrame(cid: string, accepted: Pick<Ack, 'id' | 'seq' | 'ts'>): Ack {
-  return { type: 'ack', cid, id: accepted.id, seq: accepted.seq, ts: accepted.ts };
-}
-
-/** The `typing` frame the recipient gets, built in one field order like every frame. */
-export function typingFrame(from: string): TypingFrame {
-  return { type: 'typing', from };
-}
-
-/**
- * The `read` frame the peer and the reader's other connections get when a read mark moved; for a
- * room's mark (`withUser` a room's address) it names the room, and goes to the reader's other
- * connections only.
- */
-export function readFrame(by: string, withUser: string, seq: number): ReadFrame {
-  const room = roomOf(withUser);
-  return room === undefined ? { type: 'read', by, with: withUser, seq } : { type: 'read', by, room, seq };
-}
-
-/** The `error` frame of any failure; `cid` names the `send` it refuses, when there is one. */
-export function errorFrame(err: unknown, cid?: string): ErrorFrame {
-  const { code } = errorAnswer(err);
-  const message = clientErrorMessage(err, code);
-  return cid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, cid };
 }
