@@ -73,11 +73,20 @@ describe('ClaimingLog', () => {
     const ledger = new MemorySendLedger({ ttlMs: 60_000, maxEntries: 100 });
     const claimant = msg('c1');
     await ledger.claim([claimant]); // its node died before settling
-    const b = node(ledger);
+    // Persisted a little later: after the first look finds nothing. The wait is long enough never to
+    // run out, whatever the machine's load.
+    const store = new FakeStore();
+    const b = node(ledger, store, { storeWaitMs: 60_000 });
     const stored = { id: claimant.id, seq: 77, ts: claimant.ts };
-    setTimeout(() => b.store.rows.set(dedupeKey('alice', 'c1'), stored), 20); // persisted a little later
+    const find = store.find.bind(store);
+    store.find = async (key) => {
+      const found = await find(key);
+      store.rows.set(dedupeKey('alice', 'c1'), stored);
+      return found;
+    };
     const [ack] = await b.claiming.append([msg('c1')]);
     assert.deepEqual(ack, { ...stored, duplicate: true });
+    assert.ok(store.lookups >= 2, 'it looked again after finding nothing');
     assert.equal(b.log.calls.length, 0, 'nothing written again');
     await settled();
     assert.deepEqual(await ledger.claim([msg('c1')]), [{ ...stored }]);
