@@ -26,6 +26,11 @@ export interface SequelizeStoreOptions {
   insertMethod?: InsertMethod;
   /** Most pooled connections. @default 10 */
   poolMax?: number;
+  /**
+   * Plan the prepared inserts at every execution (store-connection.ts): Kafka mode's insert needs
+   * it; direct mode's is cheaper without. @default true
+   */
+  customPlans?: boolean;
 }
 
 export class SequelizeMessageStore implements MessageStore {
@@ -43,7 +48,7 @@ export class SequelizeMessageStore implements MessageStore {
 
   /** A store on `databaseUrl` with its own pool. */
   static connect(databaseUrl: string, opts: SequelizeStoreOptions = {}): SequelizeMessageStore {
-    return new SequelizeMessageStore(connectSequelize(databaseUrl, opts.poolMax ?? 10), opts);
+    return new SequelizeMessageStore(connectSequelize(databaseUrl, opts.poolMax ?? 10, opts.customPlans ?? true), opts);
   }
 
   async insertBatch(msgs: NewMessage[]): Promise<Accepted[]> {
