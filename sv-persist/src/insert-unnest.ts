@@ -6,7 +6,8 @@
  * load). Kafka mode's insert (`insertLogged`) is always this one, with the seq given by the log.
  *
  * Both run as named prepared statements (sequelize-pg-internals.ts): parsed once per connection
- * instead of per batch, and still planned per execution (plan_cache_mode, store-connection.ts).
+ * instead of per batch; Kafka mode's is still planned per execution, direct mode's keeps a
+ * generic plan (plan_cache_mode, store-connection.ts).
  * At light load every batch is a row or two, and then parsing and Sequelize's own query layer
  * were a large part of the cost. The arrays go in Postgres's binary format (pg-binary-arrays.ts).
  */

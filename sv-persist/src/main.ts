@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig();
+  const kafkaMode = config.kafkaBrokers.length > 0;
   const logger = createLogger({ service: 'sv-persist', level: config.logLevel });
   let embedded: EmbeddedPg | undefined;
   let databaseUrl = config.databaseUrl;
@@ -36,13 +37,14 @@ async function main(): Promise<void> {
   try {
     const out = await migrate(databaseUrl);
     logger.debug({ out }, 'migrations applied');
-    await guardLogMode(databaseUrl, config.kafkaBrokers.length > 0 ? { mode: 'kafka', generation: config.kafkaSeqGeneration } : { mode: 'direct' });
+    await guardLogMode(databaseUrl, kafkaMode ? { mode: 'kafka', generation: config.kafkaSeqGeneration } : { mode: 'direct' });
   } catch (err) {
     await embedded?.stop();
     throw err;
   }
+  // Each mode runs one prepared insert; only Kafka mode's needs planning at every execution.
   const store = SequelizeMessageStore.connect(databaseUrl, {
-    insertMethod: config.insertMethod, poolMax: config.poolMax, maxRoomMembers: config.maxRoomMembers,
+    insertMethod: config.insertMethod, poolMax: config.poolMax, maxRoomMembers: config.maxRoomMembers, customPlans: kafkaMode,
   });
   const batchLog = logger.child({ module: 'writer' });
   let metrics: PersistMetrics | undefined;
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
     },
   });
   // Kafka mode: the log fixes seq and the consumer stores it; the ingest route is off (app.ts).
-  const consumer = config.kafkaBrokers.length === 0 ? undefined : new KafkaPersistConsumer(
+  const consumer = !kafkaMode ? undefined : new KafkaPersistConsumer(
     createKafka({ brokers: config.kafkaBrokers, clientId: 'sv-persist' }, logger), store, logger, {
       topic: config.kafkaTopic, groupId: config.kafkaGroupId, seqGeneration: config.kafkaSeqGeneration,
       maxWaitTimeInMs: config.kafkaMaxWaitMs, minBytes: config.kafkaMinBytes, maxBytes: config.kafkaMaxBytes, commitIntervalMs: config.kafkaCommitIntervalMs, maxChunk: config.maxBatch, concurrency: config.kafkaConcurrency,

@@ -35,6 +35,11 @@ export interface SequelizeStoreOptions {
   poolMax?: number;
   /** MAX_ROOM_MEMBERS: the most members a room may have. @default DEFAULT_MAX_ROOM_MEMBERS */
   maxRoomMembers?: number;
+  /**
+   * Plan the prepared inserts at every execution (store-connection.ts): Kafka mode's insert needs
+   * it; direct mode's is cheaper without. @default true
+   */
+  customPlans?: boolean;
 }
 
 export class SequelizeMessageStore implements MessageStore {
@@ -54,7 +59,7 @@ export class SequelizeMessageStore implements MessageStore {
 
   /** A store on `databaseUrl` with its own pool. */
   static connect(databaseUrl: string, opts: SequelizeStoreOptions = {}): SequelizeMessageStore {
-    return new SequelizeMessageStore(connectSequelize(databaseUrl, opts.poolMax ?? 10), opts);
+    return new SequelizeMessageStore(connectSequelize(databaseUrl, opts.poolMax ?? 10, opts.customPlans ?? true), opts);
   }
 
   async insertBatch(msgs: NewMessage[]): Promise<Accepted[]> {

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { withPg } from '@chat/shared/local-postgres';
 import { SequelizeMessageStore, type InsertMethod } from '../../src/store-sequelize.ts';
 import { conversationKey } from '@chat/shared/types';
 import { INSERT_UNNEST } from '../../src/sql.ts';
+import { connectSequelize } from '../../src/store-connection.ts';
 import { createMigratedDatabase, msg, storePerTest } from '../helpers/db.ts';
 
-for (const insertMethod of ['unnest', 'bulkCreate'] as InsertMethod[]) {
+// Direct mode runs the unnest insert with Postgres's own plan choice (customPlans false).
+for (const [insertMethod, customPlans] of [['unnest', false], ['bulkCreate', true]] as [InsertMethod, boolean][]) {
   describe(`SequelizeMessageStore (${insertMethod})`, () => {
-    const db = storePerTest({ insertMethod });
+    const db = storePerTest({ insertMethod, customPlans });
 
     const count = () => withPg(db.url(), (q) => q<{ n: string }>('SELECT count(*) AS n FROM messages')).then((r) => Number(r[0]!.n));
 
@@ -149,6 +151,29 @@ describe('conversation rows on disk', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('plans of the prepared insert', () => {
+  // Counted by Postgres per session: one pooled connection, so the store's statements and the
+  // count share it.
+  async function plansAfter(customPlans: boolean): Promise<{ generic_plans: string; custom_plans: string }> {
+    const sequelize = connectSequelize(await createMigratedDatabase(), 1, customPlans);
+    const store = new SequelizeMessageStore(sequelize);
+    try {
+      for (let i = 0; i < 8; i++) await store.insertBatch([msg('alice', 'bob', `p${i}`)]);
+      const [row] = await sequelize.query<{ generic_plans: string; custom_plans: string }>(
+        "SELECT generic_plans::text, custom_plans::text FROM pg_prepared_statements WHERE name = 'chat_insert_unnest'", { type: QueryTypes.SELECT });
+      return row!;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('direct mode keeps a generic plan; with customPlans every execution is planned', async () => {
+    const generic = await plansAfter(false);
+    assert.ok(Number(generic.generic_plans) >= 3, `generic plans ${generic.generic_plans} of 8 executions`);
+    assert.deepEqual(await plansAfter(true), { generic_plans: '0', custom_plans: '8' });
   });
 });
 
