@@ -94,7 +94,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Before the server closes: its close waits for upgraded sockets too.
     app.addHook('preClose', () => feed.close());
   }
-  registerRoutes(app, deps.registry, new WarmUp(deps.startsEmptyLeaseMs !== undefined, deps.startsEmptyLeaseMs ?? 0), feed);
+  registerRoutes(app, deps.registry, new WarmUp(deps.startsEmptyLeaseMs), feed);
   if (sends) {
     registerSendRoutes(app, sends, {
       secret: deps.secret, logger: deps.logger, maxPayload: BODY_LIMIT, claims: metrics.sendClaims, repeats: metrics.sendRepeats,

@@ -9,11 +9,16 @@
  */
 export class WarmUp {
   private readonly startedAt = Date.now();
+  private readonly startsEmpty: boolean;
   private longestTtlMs: number;
 
-  /** `leaseMs`: the nodes' lease as configured (a longer one seen in a heartbeat extends the window). */
-  constructor(private readonly startsEmpty: boolean, leaseMs: number) {
-    this.longestTtlMs = leaseMs;
+  /**
+   * `leaseMs`: the nodes' lease as configured (a longer one seen in a heartbeat extends the
+   * window); undefined for a registry that keeps its entries, which never warms up.
+   */
+  constructor(leaseMs: number | undefined) {
+    this.startsEmpty = leaseMs !== undefined;
+    this.longestTtlMs = leaseMs ?? 0;
   }
 
   /** A node renewed its lease with this TTL: its next heartbeat comes within TTL / 3. */

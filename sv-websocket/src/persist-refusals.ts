@@ -2,7 +2,7 @@
  * sv-persist refuses what a user may not do (403: not a member of the room, not its owner) or what
  * breaks its rules (400: a room over MAX_ROOM_MEMBERS). Such a refusal is the client's answer,
  * `forbidden` or `bad_request` with sv-persist's reason, not an outage: another persister would
- * refuse the same, so failover stops there.
+ * refuse the same, so failover stops there (failover.ts).
  */
 import { ERR_BAD_REQUEST, ERR_FORBIDDEN } from '@chat/shared/errors';
 import type { Failover } from '@chat/shared/failover';
@@ -10,18 +10,11 @@ import { InternalHttpError } from '@chat/shared/internal-client';
 
 /** Run `call` on one persister after another until one answers or refuses; a refusal rejects as its wire error. */
 export async function runUnlessRefused<R>(targets: Failover, call: (baseUrl: string) => Promise<R>): Promise<R> {
-  let refusal: Error | undefined;
-  const result = await targets.run(async (base) => {
-    try {
-      return await call(base);
-    } catch (err) {
-      refusal = refusalOf(err);
-      if (refusal === undefined) throw err;
-      return undefined;
-    }
-  });
-  if (refusal !== undefined) throw refusal;
-  return result as R;
+  try {
+    return await targets.run(call);
+  } catch (err) {
+    throw refusalOf(err) ?? err;
+  }
 }
 
 /** The wire error of a refusal (403, 400), or undefined for anything else. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Failover } from '../../src/failover.ts';
+import { InternalHttpError } from '../../src/internal-client.ts';
 
 describe('Failover', () => {
   it('moves on from a failing instance and sticks with the one that answered', async () => {
@@ -12,6 +13,13 @@ describe('Failover', () => {
     assert.deepEqual(calls, ['a', 'b', 'b']);
     down.add('b');
     assert.equal(await f.run(call), 'c');
+  });
+
+  it('stops at a refusal of the request: every instance would refuse it alike', async () => {
+    const f = new Failover(['a', 'b']);
+    const calls: string[] = [];
+    await assert.rejects(f.run(async (u) => { calls.push(u); throw new InternalHttpError(403, '{"error":"forbidden"}', u); }), /failed with 403/);
+    assert.deepEqual(calls, ['a']);
   });
 
   it('rejects with the last error when every instance fails', async () => {
